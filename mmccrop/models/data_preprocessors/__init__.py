@@ -1,0 +1,3 @@
+from .selfsup_preprocessor import SelfSupDataPreprocessor
+
+__all__ = ['SelfSupDataPreprocessor']

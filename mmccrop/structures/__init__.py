@@ -1,0 +1,3 @@
+from .data_sample import SelfSupDataSample
+
+__all__ = ['SelfSupDataSample']
