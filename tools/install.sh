@@ -138,6 +138,9 @@ log "installing mmengine $MMENGINE_VERSION, mmdet $MMDET_VERSION, mmsegmentation
   "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmdet==$MMDET_VERSION" "mmsegmentation==$MMSEG_VERSION"
 
+STEP="link the editable install for mim"
+"$PY" tools/misc/link_editable.py
+
 STEP="import check"
 "$PY" -c "import mmccrop, mmcv.ops, mmdet.models, mmseg.models; print('mmccrop', mmccrop.__version__, '| mmcv ops OK')"
 echo "$FINGERPRINT" > "$STAMP"

@@ -1,7 +1,9 @@
+from .fileio import atomic_dump, atomic_torch_save, atomic_write
 from .safe_load import allow_mmengine_checkpoint_globals, mmengine_checkpoint_globals, safe_torch_load
 from .setup_env import register_all_modules
 
 __all__ = [
+    'atomic_write', 'atomic_torch_save', 'atomic_dump',
     'register_all_modules', 'safe_torch_load', 'allow_mmengine_checkpoint_globals',
     'mmengine_checkpoint_globals'
 ]

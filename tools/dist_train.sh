@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Distributed training with torchrun.
+#   bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node, e.g.
+#   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
+#   NNODES=2 NODE_RANK=1 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
+# CPU-only (gloo) runs: set MMCCROP_DIST_BACKEND=gloo (adds --cfg-options env_cfg.dist_cfg.backend=gloo).
+# DRY_RUN=1 prints the command instead of running it.
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
+  exit 2
+fi
+CONFIG=$1
+GPUS=$2
+shift 2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${PYTHON:-python}
+EXTRA=()
+if [ -n "${MMCCROP_DIST_BACKEND:-}" ]; then
+  EXTRA=(--cfg-options "env_cfg.dist_cfg.backend=$MMCCROP_DIST_BACKEND")
+fi
+CMD=("$PYTHON" -m torch.distributed.run
+  --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
+  --nproc_per_node="$GPUS" --master_port="$PORT"
+  "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@" "${EXTRA[@]}")
+if [ "${DRY_RUN:-0}" = "1" ]; then
+  printf '%q ' "${CMD[@]}"; echo
+  exit 0
+fi
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "${CMD[@]}"
