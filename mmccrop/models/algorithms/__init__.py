@@ -1,0 +1,8 @@
+from .base import BaseSelfSupAlgorithm
+from .base_momentum import BaseMomentumAlgorithm
+from .byol import BYOL
+from .mocov2 import MoCoV2
+from .simclr import SimCLR
+from .simsiam import SimSiam
+
+__all__ = ['BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL']

@@ -1,0 +1,3 @@
+from .fixed_lr_hook import FixedLrHook
+
+__all__ = ['FixedLrHook']
