@@ -39,6 +39,26 @@ def _check_inputs(query: Tensor, bank: Tensor, k: int, chunk_size: Optional[int]
                              f'{tuple(bank_ids.shape)}')
 
 
+def _chunked_topk(query: Tensor, bank: Tensor, k: int, chunk: int,
+                  query_ids: Optional[Tensor] = None,
+                  bank_ids: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """Exact top-k of ``query @ bank.T`` (excluded pairs set to -inf), by chunks."""
+    best_sim, best_idx = [], []
+    for start in range(0, bank.size(0), chunk):
+        stop = min(start + chunk, bank.size(0))
+        sim = query @ bank[start:stop].t()
+        if query_ids is not None:
+            same = (query_ids[:, None] == bank_ids[None, start:stop]) & (query_ids[:, None] >= 0)
+            sim = sim.masked_fill(same, float('-inf'))
+        sim, idx = sim.topk(min(k, stop - start), dim=1)
+        best_sim.append(sim)
+        best_idx.append(idx + start)
+    if len(best_sim) == 1:
+        return best_sim[0], best_idx[0]
+    sim, pos = torch.cat(best_sim, dim=1).topk(k, dim=1)
+    return sim, torch.cat(best_idx, dim=1).gather(1, pos)
+
+
 @torch.no_grad()
 def topk_cosine_neighbors(query: Tensor,
                           bank: Tensor,
@@ -46,7 +66,8 @@ def topk_cosine_neighbors(query: Tensor,
                           chunk_size: Optional[int] = None,
                           query_ids: Optional[Tensor] = None,
                           bank_ids: Optional[Tensor] = None,
-                          normalized: bool = False) -> Tuple[Tensor, Tensor]:
+                          normalized: bool = False,
+                          exclude_margin: int = 4) -> Tuple[Tensor, Tensor]:
     """Top-``k`` cosine neighbours of each query row among the bank rows.
 
     Args:
@@ -64,6 +85,11 @@ def topk_cosine_neighbors(query: Tensor,
         bank_ids: ``(N,)`` int ids of the bank entries.
         normalized: Both inputs are already L2-normalised (skips the
             normalisation).
+        exclude_margin: With ids, first search ``k + exclude_margin``
+            candidates without the id mask and drop the excluded ones; rows
+            that lose more than the margin are searched again with the full
+            ``(B, N)`` mask.  Exact either way; the margin only saves the
+            mask on the common path.
 
     Returns:
         ``(similarity, index)``, both ``(B, k)``, sorted by decreasing cosine
@@ -81,18 +107,19 @@ def topk_cosine_neighbors(query: Tensor,
         bank = torch.nn.functional.normalize(bank, dim=1)
     bank = bank.to(query.dtype)
     chunk = num_bank if chunk_size is None else min(chunk_size, num_bank)
+    if query_ids is None:
+        return _chunked_topk(query, bank, k, chunk)
 
-    best_sim, best_idx = [], []
-    for start in range(0, num_bank, chunk):
-        stop = min(start + chunk, num_bank)
-        sim = query @ bank[start:stop].t()
-        if query_ids is not None:
-            same = (query_ids[:, None] == bank_ids[None, start:stop]) & (query_ids[:, None] >= 0)
-            sim = sim.masked_fill(same, float('-inf'))
-        sim, idx = sim.topk(min(k, stop - start), dim=1)
-        best_sim.append(sim)
-        best_idx.append(idx + start)
-    if len(best_sim) == 1:
-        return best_sim[0], best_idx[0]
-    sim, pos = torch.cat(best_sim, dim=1).topk(k, dim=1)
-    return sim, torch.cat(best_idx, dim=1).gather(1, pos)
+    # Every entry of the true (masked) top-k is in the unmasked top-(k + m)
+    # as long as at most m of those are excluded ones.
+    k_try = min(k + max(exclude_margin, 0), num_bank)
+    sim, idx = _chunked_topk(query, bank, k_try, chunk)
+    excluded = (bank_ids[idx] == query_ids[:, None]) & (query_ids[:, None] >= 0)
+    sim, pos = sim.masked_fill(excluded, float('-inf')).topk(k, dim=1)
+    idx = idx.gather(1, pos)
+    redo = excluded.sum(dim=1) > k_try - k
+    if bool(redo.any()):
+        rows = redo.nonzero().squeeze(1)
+        sim[rows], idx[rows] = _chunked_topk(query[rows], bank, k, chunk, query_ids[rows],
+                                             bank_ids)
+    return sim, idx

@@ -71,3 +71,22 @@ def test_k_zero_and_errors():
         topk_cosine_neighbors(query, bank, 2, chunk_size=0)
     with pytest.raises(ValueError, match='together'):
         topk_cosine_neighbors(query, bank, 2, query_ids=torch.arange(3))
+
+
+@pytest.mark.parametrize('margin', [0, 2, 4, 100])
+def test_exclusion_is_exact_when_many_stale_copies_rank_first(margin):
+    # 6 near-copies of query 0 carry its id: they fill its unmasked top-6, so
+    # small margins take the re-search path; query 1 has no stale copy.
+    g = torch.Generator().manual_seed(3)
+    bank = torch.randn(200, 8, generator=g)
+    query = torch.randn(2, 8, generator=g)
+    bank[50:56] = query[0] + 1e-3 * torch.randn(6, 8, generator=g)
+    bank_ids = torch.arange(200) + 1000
+    bank_ids[50:56] = 7
+    query_ids = torch.tensor([7, 8])
+    sim, idx = topk_cosine_neighbors(query, bank, 4, chunk_size=64, query_ids=query_ids,
+                                     bank_ids=bank_ids, exclude_margin=margin)
+    ref_sim, ref_idx = _brute_force(query, bank, 4, query_ids, bank_ids)
+    assert torch.equal(idx, ref_idx)
+    torch.testing.assert_close(sim.double(), ref_sim, atol=1e-5, rtol=0)
+    assert not bool(((idx >= 50) & (idx < 56)).any())
