@@ -1,0 +1,142 @@
+"""heatmap_to_boxes against a full-upsampling per-image reference."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmccrop.functional.localization import (
+    box_area,
+    box_iou,
+    heatmap_to_boxes,
+    heatmap_to_boxes_reference,
+    kept_spans,
+    normalized_heatmaps,
+)
+
+# (h, w) feature map -> (H, W) eval image: ImageNet 7->224, CIFAR 4->32,
+# odd non-square ratios, no upsampling, and downsampling.
+SIZES = [(7, 7, 224, 224), (4, 4, 32, 32), (3, 5, 50, 37), (7, 7, 7, 7), (8, 6, 5, 4),
+         (2, 9, 96, 64), (6, 6, 96, 96)]
+
+
+def _random_feats(gen, batch, h, w, dtype):
+    # Cubed normals: peaky maps, so boxes vary from tiny to full.
+    return (torch.randn(batch, 3, h, w, generator=gen, dtype=torch.float64) ** 3).to(dtype)
+
+
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+@pytest.mark.parametrize('h,w,H,W', SIZES)
+def test_matches_reference_on_random_maps(dtype, h, w, H, W):
+    gen = torch.Generator().manual_seed(h * 1000 + w * 100 + H + W)
+    for k in (0.1, 0.3, 0.5, 0.9):
+        feats = _random_feats(gen, 48, h, w, dtype)
+        boxes, deg = heatmap_to_boxes(feats, k, (H, W), return_degenerate=True)
+        ref, ref_deg = heatmap_to_boxes_reference(feats, k, (H, W), return_degenerate=True)
+        assert boxes.shape == (48, 4) and boxes.dtype == torch.float32
+        # Same arithmetic as F.interpolate, so equality is exact.
+        assert torch.equal(boxes, ref), (k, (boxes != ref).any(1).nonzero().flatten())
+        assert torch.equal(deg, ref_deg)
+    # The boxes are not all trivial.
+    area = box_area(heatmap_to_boxes(_random_feats(gen, 64, h, w, dtype), 0.5, (H, W)))
+    if h * w > 1 and H * W > 20:
+        assert area.min() < 0.9 and area.max() > area.min()
+
+
+def test_kept_spans_equal_full_upsampling_scan():
+    gen = torch.Generator().manual_seed(3)
+    heat = torch.rand(32, 7, 7, generator=gen) ** 4
+    top, bottom, left, right, found = kept_spans(heat, 0.3, (224, 160))
+    up = F.interpolate(heat[:, None], size=(224, 160), mode='bilinear', align_corners=False)[:, 0]
+    for b in range(32):
+        rows = torch.nonzero(up[b].amax(1) > 0.3).flatten()
+        cols = torch.nonzero(up[b].amax(0) > 0.3).flatten()
+        assert bool(found[b]) == (rows.numel() > 0 and cols.numel() > 0)
+        if found[b]:
+            assert (top[b], bottom[b]) == (rows[0], rows[-1])
+            assert (left[b], right[b]) == (cols[0], cols[-1])
+
+
+def test_single_peak_box_is_the_interpolated_support():
+    # One hot cell in the middle of a 7x7 map, 32x upsampling: the kept rows
+    # are those where the bilinear tent exceeds k.
+    feats = torch.zeros(1, 1, 7, 7)
+    feats[0, 0, 3, 3] = 1
+    box = heatmap_to_boxes(feats, 0.5, 224)[0]
+    # Tent around the centre (3 + 0.5) * 32 = 112 of half-width 32; > 0.5 for
+    # |src - 3| < 0.5, i.e. output pixels 96..127 -> [96/224, 128/224).
+    expected = torch.tensor([96, 96, 128, 128]) / 224
+    assert torch.allclose(box, expected)
+    assert box_area(box) == pytest.approx((32 / 224) ** 2)
+
+
+def test_box_geometry_follows_the_object():
+    feats = torch.zeros(4, 8, 7, 7)
+    feats[0, :, 0:2, 0:2] = 5  # top-left
+    feats[1, :, 5:7, 4:7] = 5  # bottom-right
+    feats[2, :, 2:5, 1:6] = 5  # centre
+    feats[3] = 1
+    feats[3, :, 3, 3] = 2
+    boxes = heatmap_to_boxes(feats, 0.1, 224)
+    assert boxes[0, 0] == 0 and boxes[0, 1] == 0 and boxes[0, 2] < 0.4 and boxes[0, 3] < 0.4
+    assert boxes[1, 2] == 1 and boxes[1, 3] == 1 and boxes[1, 0] > 0.5 and boxes[1, 1] > 0.6
+    assert (boxes[:, 0] < boxes[:, 2]).all() and (boxes[:, 1] < boxes[:, 3]).all()
+    assert ((boxes >= 0) & (boxes <= 1)).all()
+
+
+def test_degenerate_maps_give_full_box_and_are_counted():
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(6, 4, 7, 7, generator=gen)
+    feats[1] = 0.0  # constant: 0/0 in the authors' code
+    feats[2] = 3.5  # constant, non-zero
+    feats[3, 0, 2, 2] = math.nan
+    feats[4, 1, 0, 0] = math.inf
+    boxes, deg = heatmap_to_boxes(feats, 0.1, 32, return_degenerate=True)
+    assert deg.tolist() == [False, True, True, True, True, False]
+    assert int(deg.sum()) == 4
+    full = torch.tensor([0., 0., 1., 1.])
+    for i in (1, 2, 3, 4):
+        assert torch.equal(boxes[i], full)
+    assert torch.isfinite(boxes).all()
+    ref, ref_deg = heatmap_to_boxes_reference(feats, 0.1, 32, return_degenerate=True)
+    assert torch.equal(boxes, ref) and torch.equal(deg, ref_deg)
+
+
+def test_overflowing_half_precision_features_are_summed_in_float32():
+    feats = torch.zeros((2, 64, 4, 4), dtype=torch.float16)
+    feats[0, :, 1, 1] = 60000.0  # the channel sum overflows fp16
+    assert torch.isinf(feats[0].sum(0)).any()
+    feats[1, 0, 0, 0] = math.inf  # really non-finite
+    boxes, deg = heatmap_to_boxes(feats, 0.1, 32, return_degenerate=True)
+    assert deg.tolist() == [False, True]
+    assert box_area(boxes[0]) < 0.2
+
+
+def test_normalized_heatmaps_range():
+    feats = torch.randn(5, 3, 4, 6)
+    heat, deg = normalized_heatmaps(feats)
+    assert heat.shape == (5, 4, 6) and not deg.any()
+    assert torch.allclose(heat.flatten(1).amin(1), torch.zeros(5))
+    assert torch.allclose(heat.flatten(1).amax(1), torch.ones(5))
+
+
+def test_empty_batch_and_bad_arguments():
+    assert heatmap_to_boxes(torch.zeros(0, 3, 7, 7), 0.1, 224).shape == (0, 4)
+    feats = torch.randn(2, 3, 7, 7)
+    for k in (0.0, 1.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match='threshold'):
+            heatmap_to_boxes(feats, k, 224)
+    with pytest.raises(ValueError, match='out_size'):
+        heatmap_to_boxes(feats, 0.1, (0, 224))
+    with pytest.raises(ValueError, match='feats'):
+        heatmap_to_boxes(feats[0], 0.1, 224)
+
+
+def test_box_iou_elementwise():
+    a = torch.tensor([[0., 0., 1., 1.], [0., 0., .5, .5], [0., 0., .5, .5], [.2, .2, .4, .4]])
+    b = torch.tensor([[0., 0., 1., 1.], [.5, .5, 1., 1.], [0., 0., 1., 1.], [.3, .2, .5, .4]])
+    iou = box_iou(a, b)
+    assert torch.allclose(iou, torch.tensor([1.0, 0.0, 0.25, (0.1 * 0.2) / (0.04 + 0.04 - 0.02)]))
+    assert box_iou(a, a).allclose(torch.ones(4))
+    with pytest.raises(ValueError):
+        box_iou(a[:, :3], b)
