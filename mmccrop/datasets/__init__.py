@@ -1,2 +1,6 @@
 # Importing the modules fills the DATASETS and TRANSFORMS registries.
 from .transforms import *  # noqa: F401,F403
+from .cifar import CIFAR10, CIFAR100  # noqa: F401
+from .image_folder import ImageFolder  # noqa: F401
+from .stl10 import STL10  # noqa: F401
+from .tiny_imagenet import TinyImageNet200  # noqa: F401

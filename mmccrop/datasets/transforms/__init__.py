@@ -1,0 +1,19 @@
+# Importing the modules fills mmccrop's TRANSFORMS registry.  RandomFlip and
+# LoadImageFromFile come from mmcv (found through the parent registry).
+import mmcv.transforms  # noqa: F401  (registers mmcv's transforms)
+
+from .builder import apply_transforms, build_transforms
+from .color_jitter import ColorJitter
+from .contrastive_crop import ContrastiveCrop
+from .formatting import PackSelfSupInputs
+from .gaussian_blur import GaussianBlur
+from .multi_view import MultiView
+from .random_grayscale import RandomGrayscale
+from .random_resized_crop import RandomResizedCrop
+from .solarize import Solarize
+
+__all__ = [
+    'build_transforms', 'apply_transforms', 'ColorJitter', 'ContrastiveCrop',
+    'PackSelfSupInputs', 'GaussianBlur', 'MultiView', 'RandomGrayscale', 'RandomResizedCrop',
+    'Solarize'
+]

@@ -1,0 +1,38 @@
+# CIFAR-10 pre-training data, the authors' "rcrop" views: two
+# RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+dataset_type = 'CIFAR10'
+data_root = 'data/cifar10'
+
+# The authors' normalisation for CIFAR-10 (RGB, 0-255 scale).
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[125.307, 122.961, 113.8575],
+    std=[51.5865, 50.847, 51.255],
+    bgr_to_rgb=True)
+
+view_pipeline = [
+    dict(type='RandomResizedCrop', size=32, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+         prob=0.8),
+    dict(type='RandomGrayscale', prob=0.2),
+]
+train_pipeline = [
+    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
+    dict(type='PackSelfSupInputs', meta_keys=['img_path']),
+]
+
+train_dataloader = dict(
+    batch_size=512,  # the authors' batch, on one GPU
+    num_workers=4,
+    # Persistent workers keep their random state across epochs (re-forked
+    # workers are re-seeded identically each epoch).
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))
