@@ -5,9 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmccrop.functional.snclr_loss import (attention_positiveness, cosine_positiveness,
-                                           snclr_loss_code, snclr_loss_paper,
-                                           threshold_positiveness)
+from mmccrop.functional.snclr_loss import (
+    attention_positiveness,
+    cosine_positiveness,
+    snclr_loss_code,
+    snclr_loss_paper,
+    threshold_positiveness,
+)
 
 T = 0.2
 
