@@ -310,3 +310,30 @@ def test_tiny_imagenet_sorted_val_folders(tiny_root):
     _write_img(str(tiny_root / 'val' / 'n09' / 'images' / 'v.JPEG'), 1, (64, 64))
     val = TinyImageNet200(data_root=str(tiny_root), split='val')
     assert len(val) == 1 and val.get_data_info(0)['gt_label'] == 1
+
+
+def test_in_memory_dataset_in_forked_workers(tmp_path):
+    from functools import partial
+
+    from mmengine.dataset import pseudo_collate, worker_init_fn
+    from torch.utils.data import DataLoader
+
+    folder = tmp_path / 'cifar-10-batches-py'
+    folder.mkdir()
+    _dump({'data': _cifar_rows(8, 0), 'labels': list(range(8))}, folder / 'test_batch')
+    ds = CIFAR10(data_root=str(tmp_path), split='test', pipeline=[
+        dict(type='MultiView', num_views=2,
+             transforms=[[dict(type='ContrastiveCrop', size=16, alpha=0.6)]]),
+        dict(type='PackSelfSupInputs')])
+    loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=pseudo_collate,
+                        worker_init_fn=partial(worker_init_fn, num_workers=2, rank=0, seed=1),
+                        multiprocessing_context='fork')
+    batches = list(loader)
+    assert len(batches) == 2
+    labels = [d.gt_label.label.item() for b in batches for d in b['data_samples']]
+    assert sorted(labels) == list(range(8))
+    views = batches[0]['inputs']
+    assert len(views) == 2 and all(x.shape == (3, 16, 16) for x in views[0])
+    # The two workers are seeded differently: their crops differ.
+    boxes = [np.stack(d.crop_bbox) for b in batches for d in b['data_samples']]
+    assert not np.array_equal(boxes[0], boxes[4])

@@ -104,6 +104,10 @@ def test_pack_a_single_image_and_layout():
     assert packed['data_samples'].gt_label is None
     gray = PackSelfSupInputs()(dict(img=np.zeros((5, 6), np.uint8)))['inputs'][0]
     assert gray.shape == (1, 5, 6)
+    # A single cropped view still gives one box per view.
+    one = PackSelfSupInputs()(dict(img=np.zeros((4, 4, 3), np.uint8),
+                                   crop_bbox=np.float32([1, 2, 3, 4])))
+    assert len(one['data_samples'].crop_bbox) == 1
 
 
 def test_pipeline_to_preprocessor_end_to_end():

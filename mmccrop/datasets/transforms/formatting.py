@@ -26,8 +26,8 @@ class PackSelfSupInputs(BaseTransform):
     (uint8) and channel order (BGR); the preprocessor converts and normalises.
 
     The data sample's metainfo always carries ``sample_idx`` and ``crop_bbox``
-    (one pixel xyxy box per view, ``None`` for a view without a crop) when
-    present, plus the keys in ``meta_keys`` that the results have.
+    (a list with one pixel xyxy box per view, ``None`` for a view without a
+    crop) when present, plus the keys in ``meta_keys`` that the results have.
     ``gt_label`` (an int; -1 marks an unlabelled sample, e.g. STL-10's
     ``unlabeled`` split) becomes ``data_sample.gt_label``.
 
@@ -62,15 +62,16 @@ class PackSelfSupInputs(BaseTransform):
         if 'img' not in results:
             raise KeyError("PackSelfSupInputs needs results['img']")
         imgs = results['img']
-        if not isinstance(imgs, (list, tuple)):
-            imgs = [imgs]
-        inputs = [img_to_chw_tensor(img) for img in imgs]
+        single = not isinstance(imgs, (list, tuple))
+        inputs = [img_to_chw_tensor(img) for img in ([imgs] if single else imgs)]
 
         data_sample = SelfSupDataSample()
         meta = {}
         for key in self.ALWAYS_META + self.meta_keys:
             if key in results and key not in meta:
                 meta[key] = results[key]
+        if single and 'crop_bbox' in meta:  # one view: still one box per view
+            meta['crop_bbox'] = [meta['crop_bbox']]
         data_sample.set_metainfo(meta)
         label = results.get('gt_label')
         if label is not None:
