@@ -143,5 +143,10 @@ def test_mmcv_random_flip_is_reachable_and_flips(bgr):
     np.testing.assert_array_equal(out['img'], bgr[:, ::-1])
     assert out['flip'] is True
     # Our cv2-based ops accept its negative-stride output.
-    np.testing.assert_array_equal(adjust_brightness(out['img'], 1.2),
-                                  adjust_brightness(bgr[:, ::-1].copy(), 1.2))
+    ops = [lambda x: adjust_brightness(x, 1.2), lambda x: adjust_contrast(x, 0.7),
+           lambda x: adjust_saturation(x, 1.3), lambda x: adjust_hue(x, 0.1),
+           lambda x: GaussianBlur(sigma=(1., 1.), prob=1.)(dict(img=x))['img'],
+           lambda x: RandomGrayscale(prob=1.)(dict(img=x))['img'],
+           lambda x: Solarize(prob=1.)(dict(img=x))['img']]
+    for op in ops:
+        np.testing.assert_array_equal(op(out['img']), op(bgr[:, ::-1].copy()))
