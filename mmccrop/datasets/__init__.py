@@ -4,3 +4,4 @@ from .cifar import CIFAR10, CIFAR100  # noqa: F401
 from .image_folder import ImageFolder  # noqa: F401
 from .stl10 import STL10  # noqa: F401
 from .tiny_imagenet import TinyImageNet200  # noqa: F401
+from .boxed_dataset import BoxedDataset  # noqa: F401
