@@ -89,7 +89,9 @@ class BoxCropPack:
 
 @MODELS.register_module(name='_BoxTestNet', force=True)
 class BoxTestNet(BaseModel):
-    """Two convs; the loss pulls pooled features of a batch together.
+    """Two convs with positive initial weights (8x8 maps for 32 px inputs).
+
+    The loss pulls pooled features of a batch together.
 
     Records the ``ccrop_box`` of every training sample it sees.
     """
@@ -102,6 +104,9 @@ class BoxTestNet(BaseModel):
         self.conv1 = nn.Conv2d(3, width, 3, stride=2, padding=1)
         self.conv2 = nn.Conv2d(width, width, 3, stride=2, padding=1)
         self.bn = nn.BatchNorm2d(width)
+        with torch.no_grad():  # brightness-sensitive at init: heatmaps find the square
+            self.conv1.weight.abs_()
+            self.conv2.weight.abs_()
         self.seen_boxes: List[Optional[tuple]] = []
 
     def extract_feat(self, inputs):

@@ -1,0 +1,1 @@
+from .box_refresh_hook import BoxRefreshHook  # noqa: F401

@@ -1,0 +1,401 @@
+"""ContrastiveCrop's semantic-aware localisation, run between epochs."""
+import contextlib
+import math
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dist import all_gather, get_dist_info
+from mmengine.fileio import get as file_get
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
+from mmengine.runner import EpochBasedTrainLoop
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader, Dataset
+
+from mmccrop.datasets.boxed_dataset import BoxedDataset
+from mmccrop.functional.localization import FULL_BOX, box_area, box_iou, heatmap_to_boxes
+from mmccrop.registry import HOOKS
+
+CKPT_KEY = 'ccrop_boxes'
+
+
+def boxes_active(epoch: int, warmup_epochs: int) -> bool:
+    """Whether training epoch ``epoch`` (1-based) crops with the boxes.
+
+    Epochs ``1 .. warmup_epochs`` use plain random crops; from
+    ``warmup_epochs + 1`` on, ContrastiveCrop uses the stored boxes (the
+    initial box until the first refresh).
+    """
+    return epoch > warmup_epochs
+
+
+def refresh_after(epoch: int, warmup_epochs: int, interval: Optional[int],
+                  max_epochs: int) -> bool:
+    """Whether the boxes are re-localised after epoch ``epoch`` (1-based).
+
+    After epoch ``e`` when ``e >= warmup_epochs``, ``e % interval == 0`` and
+    ``e`` is not the last epoch (no training would use the result).
+    ``interval=None`` never refreshes (SimCCrop).
+    """
+    if interval is None:
+        return False
+    return epoch >= warmup_epochs and epoch % interval == 0 and epoch != max_epochs
+
+
+def read_image(info: dict, backend_args: Optional[dict] = None) -> np.ndarray:
+    """The HWC uint8 BGR image of a data info (``img`` or ``img_path``)."""
+    img = info.get('img')
+    if img is None:
+        path = info.get('img_path')
+        if path is None:
+            raise KeyError('BoxRefreshHook: a data info has neither "img" nor "img_path" '
+                           f'(keys: {sorted(info)})')
+        buf = np.frombuffer(file_get(path, backend_args=backend_args), np.uint8)
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if img is None:
+            raise OSError(f'BoxRefreshHook: cannot decode image {path!r}')
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    elif img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    return img
+
+
+def _loader_backend_args(leaf: Any) -> Optional[dict]:
+    """``backend_args`` of the dataset's image-loading transform, if any."""
+    pipeline = getattr(leaf, 'pipeline', None)
+    for t in getattr(pipeline, 'transforms', []) or []:
+        if 'LoadImage' in type(t).__name__:
+            return getattr(t, 'backend_args', None)
+    return None
+
+
+class _EvalImages(Dataset):
+    """Whole images of a :class:`BoxedDataset`, squashed to the eval size.
+
+    Returns ``(CHW uint8 tensor, sample index)``; the colour order stays BGR
+    as loaded, normalisation happens in the model's data preprocessor.
+    """
+
+    def __init__(self, dataset: BoxedDataset, indices: Sequence[int],
+                 size: Tuple[int, int]) -> None:
+        self.dataset, self.indices, self.size = dataset, list(indices), size
+        self.backend_args = _loader_backend_args(dataset.resolve(0)[0]) if len(dataset) else None
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k: int) -> Tuple[torch.Tensor, int]:
+        idx = self.indices[k]
+        img = read_image(self.dataset.raw_data_info(idx), self.backend_args)
+        h, w = self.size
+        if img.shape[:2] != (h, w):
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1), idx
+
+
+@HOOKS.register_module()
+class BoxRefreshHook(Hook):
+    """Activate and re-localise ContrastiveCrop's boxes on a schedule.
+
+    The training dataloader's dataset must be a :class:`BoxedDataset`.
+
+    Schedule (``e`` is the 1-based epoch): epochs ``<= warmup_epochs`` crop
+    without boxes (``ccrop_box=None``); later epochs use the stored boxes.
+    After epoch ``e`` the boxes are refreshed when ``e >= warmup_epochs``,
+    ``e % interval == 0`` and ``e`` is not the last epoch.  ``interval=None``
+    never refreshes: with ``warmup_epochs=0`` and
+    ``BoxedDataset(init_box=(.25, .25, .75, .75))`` this is SimCCrop.
+
+    A refresh runs the model's ``extract_feat`` (the online / query
+    backbone; the last feature map) on every whole image, squashed to
+    ``eval_size`` and normalised by the model's data preprocessor like the
+    training views, in eval mode, under ``no_grad``, with autocast when the
+    optimizer wrapper is an ``AmpOptimWrapper``; train mode is restored
+    afterwards.  Heatmaps become boxes with
+    :func:`~mmccrop.functional.localization.heatmap_to_boxes`.  Under DDP each
+    rank localises a strided shard; results are all-gathered together with
+    their sample indices and written in dataset order, so every rank ends
+    with identical boxes (padding rows are dropped).
+
+    After a refresh it logs the wall time, the mean box area, the fraction of
+    full-image boxes, the number of degenerate (constant / non-finite)
+    heatmaps and the mean IoU with the previous boxes; when the dataset has
+    ``gt_bbox``, also the mean IoU with the ground truth and, as a baseline,
+    that of the full-image box.  The same numbers go to the message hub
+    (``train/ccrop/...``) and the visualizer backends (``ccrop/...``).
+
+    The boxes and the active flag are saved in checkpoints under
+    ``checkpoint['ccrop_boxes']`` and restored on resume.
+
+    Args:
+        warmup_epochs: Epochs of plain random crops before boxes are used.
+        interval: Refresh every ``interval`` epochs; ``None``: never.
+        threshold: Heatmap threshold ``k`` in ``(0, 1)``.
+        eval_size: Side (or ``(h, w)``) of the squashed eval images.
+        batch_size: Eval batch size; ``None``: the training loader's.
+        num_workers: Eval loader workers; ``None``: the training loader's.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 warmup_epochs: int = 20,
+                 interval: Optional[int] = 20,
+                 threshold: float = 0.1,
+                 eval_size: Union[int, Sequence[int]] = 224,
+                 batch_size: Optional[int] = None,
+                 num_workers: Optional[int] = None) -> None:
+        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
+                or warmup_epochs < 0:
+            raise ValueError(f'BoxRefreshHook: warmup_epochs must be an int >= 0, '
+                             f'got {warmup_epochs!r}')
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
+                                     or interval < 1):
+            raise ValueError(f'BoxRefreshHook: interval must be an int >= 1 or None (never '
+                             f'refresh), got {interval!r}')
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+                or not 0.0 < threshold < 1.0:
+            raise ValueError(f'BoxRefreshHook: threshold must lie in (0, 1), got {threshold!r}')
+        size = (eval_size, eval_size) if isinstance(eval_size, int) else tuple(eval_size)
+        if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
+            raise ValueError(f'BoxRefreshHook: eval_size must be a positive int or (h, w), '
+                             f'got {eval_size!r}')
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f'BoxRefreshHook: batch_size must be an int >= 1 or None, '
+                             f'got {batch_size!r}')
+        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
+            raise ValueError(f'BoxRefreshHook: num_workers must be an int >= 0 or None, '
+                             f'got {num_workers!r}')
+        self.warmup_epochs = warmup_epochs
+        self.interval = interval
+        self.threshold = float(threshold)
+        self.eval_size = size
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self._pending_state: Optional[dict] = None
+        self.last_stats: Dict[str, float] = {}
+
+    # ----------------------------------------------------------- schedule
+    def schedule(self, max_epochs: int) -> Tuple[List[int], List[int]]:
+        """``(epochs that crop with boxes, epochs after which boxes refresh)``."""
+        epochs = range(1, max_epochs + 1)
+        return ([e for e in epochs if boxes_active(e, self.warmup_epochs)],
+                [e for e in epochs
+                 if refresh_after(e, self.warmup_epochs, self.interval, max_epochs)])
+
+    # -------------------------------------------------------------- hooks
+    @staticmethod
+    def boxed_dataset(runner) -> BoxedDataset:
+        dataset = runner.train_dataloader.dataset
+        if not isinstance(dataset, BoxedDataset):
+            raise TypeError('BoxRefreshHook needs train_dataloader.dataset to be a BoxedDataset '
+                            "(dataset=dict(type='BoxedDataset', dataset=dict(...))), got "
+                            f'{type(dataset).__name__}')
+        return dataset
+
+    def before_train(self, runner) -> None:
+        if not isinstance(runner.train_loop, EpochBasedTrainLoop):
+            raise TypeError('BoxRefreshHook follows an epoch schedule and needs an '
+                            f'EpochBasedTrainLoop, got {type(runner.train_loop).__name__}')
+        dataset = self.boxed_dataset(runner)
+        dataset.full_init()  # the shared store must exist before workers start
+        if self._pending_state is not None:
+            dataset.load_state_dict(self._pending_state)
+            area = float(box_area(dataset.boxes).mean())
+            runner.logger.info(f'BoxRefreshHook: restored {len(dataset)} boxes from the '
+                               f'checkpoint (mean area {area:.3f})')
+            self._pending_state = None
+        dataset.set_active(boxes_active(runner.epoch + 1, self.warmup_epochs))
+
+    def before_train_epoch(self, runner) -> None:
+        # Set before the epoch's DataLoader iterator exists, so workers
+        # (persistent or not) read the new flag for every sample of the epoch.
+        self.boxed_dataset(runner).set_active(
+            boxes_active(runner.epoch + 1, self.warmup_epochs))
+
+    def after_train_epoch(self, runner) -> None:
+        epoch = runner.epoch + 1  # the loop increments after this hook
+        if refresh_after(epoch, self.warmup_epochs, self.interval, runner.max_epochs):
+            self.refresh(runner)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint[CKPT_KEY] = self.boxed_dataset(runner).state_dict()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Applied in before_train: the train loop (and its dataset) may not
+        # be built yet when a checkpoint is loaded.
+        if CKPT_KEY in checkpoint:
+            self._pending_state = checkpoint[CKPT_KEY]
+
+    # ------------------------------------------------------------ refresh
+    def refresh(self, runner) -> Dict[str, float]:
+        """Re-localise every box now; returns the logged statistics."""
+        dataset = self.boxed_dataset(runner)
+        loader = runner.train_dataloader
+        batch_size = self.batch_size or loader.batch_size or 64
+        num_workers = loader.num_workers if self.num_workers is None else self.num_workers
+        start = time.perf_counter()
+        old = dataset.boxes.clone()
+        boxes, degenerate = self.localize(
+            runner.model, dataset, batch_size=batch_size, num_workers=num_workers,
+            amp_dtype=_amp_dtype(runner.optim_wrapper), progress=True)
+        dataset.update_boxes(boxes)
+        stats = self.box_stats(boxes, degenerate, dataset.gt_boxes(), old)
+        stats['time_s'] = time.perf_counter() - start
+        self._log(runner, stats)
+        return stats
+
+    @torch.no_grad()
+    def localize(self, model: torch.nn.Module, dataset: BoxedDataset, batch_size: int = 64,
+                 num_workers: int = 0, amp_dtype: Union[None, bool, torch.dtype] = None,
+                 progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Boxes of every image of ``dataset`` with the current ``model``.
+
+        Works without a runner.  Under ``torch.distributed`` every rank must
+        call it; each localises the indices ``rank, rank + world, ...`` and
+        all get the full result.
+
+        Args:
+            model: The algorithm (DDP-wrapped or not) with ``extract_feat``
+                and a ``data_preprocessor``.
+            dataset: The box store's dataset.
+            amp_dtype: ``None``/``False``: no autocast; ``True``: autocast
+                with its default dtype; a dtype: autocast to it.
+
+        Returns:
+            ``(boxes, degenerate)``: ``(N, 4)`` float32 CPU boxes in dataset
+            order, and the ``(N,)`` bool mask of degenerate heatmaps.
+        """
+        module = model.module if is_model_wrapper(model) else model
+        rank, world = get_dist_info()
+        n = len(dataset)
+        indices = list(range(rank, n, world))
+        per_rank = math.ceil(n / world)
+        loader = DataLoader(_EvalImages(dataset, indices, self.eval_size),
+                            batch_size=batch_size, shuffle=False, num_workers=num_workers)
+        try:
+            device = next(module.parameters()).device
+        except StopIteration:
+            device = torch.device('cpu')
+        bar = ProgressBar(len(indices)) if progress and rank == 0 and len(indices) else None
+        was_training = module.training
+        module.eval()
+        rows, masks, seen = [], [], []
+        try:
+            for imgs, idx in loader:
+                with _autocast(device, amp_dtype):
+                    inputs = _preprocess(module, imgs)
+                    feats = module.extract_feat(inputs)
+                if isinstance(feats, (list, tuple)):
+                    feats = feats[-1]
+                boxes, degenerate = heatmap_to_boxes(
+                    feats, self.threshold, self.eval_size, return_degenerate=True)
+                rows.append(boxes.cpu())
+                masks.append(degenerate.cpu())
+                seen.append(idx.long())
+                if bar is not None:
+                    bar.update(len(idx))
+        finally:
+            module.train(was_training)
+        if bar is not None:
+            bar.file.write('\n')
+        # Pad every shard to the same length (index -1) so that tensors can be
+        # all-gathered, then scatter by sample index and drop the padding.
+        local = torch.zeros(per_rank, 6)
+        local[:, 4] = -1
+        if seen:
+            count = sum(len(s) for s in seen)
+            local[:count, :4] = torch.cat(rows)
+            local[:count, 4] = torch.cat(seen).float()
+            local[:count, 5] = torch.cat(masks).float()
+        gathered = torch.cat(all_gather(local.double()))  # double: exact indices
+        keep = gathered[:, 4] >= 0
+        gathered = gathered[keep]
+        index = gathered[:, 4].long()
+        if index.numel() != n or not torch.equal(index.sort().values, torch.arange(n)):
+            raise RuntimeError(f'BoxRefreshHook: gathered {index.numel()} boxes for {n} samples '
+                               '(missing or duplicated indices)')
+        boxes = torch.empty(n, 4)
+        boxes[index] = gathered[:, :4].float()
+        degenerate = torch.zeros(n, dtype=torch.bool)
+        degenerate[index] = gathered[:, 5] > 0.5
+        return boxes, degenerate
+
+    @staticmethod
+    def box_stats(boxes: torch.Tensor, degenerate: torch.Tensor,
+                  gt: Optional[torch.Tensor] = None,
+                  previous: Optional[torch.Tensor] = None) -> Dict[str, float]:
+        """Summary numbers of a refresh (see the class docstring)."""
+        full = torch.tensor(FULL_BOX).expand_as(boxes)
+        stats = dict(
+            box_mean_area=float(box_area(boxes).mean()) if len(boxes) else math.nan,
+            box_full_frac=float((boxes == full).all(1).float().mean()) if len(boxes) else 0.0,
+            box_degenerate=float(degenerate.sum()),
+        )
+        if previous is not None and len(boxes):
+            stats['box_iou_prev'] = float(box_iou(boxes, previous).mean())
+        if gt is not None:
+            valid = ~torch.isnan(gt).any(1)
+            if valid.any():
+                stats['box_miou'] = float(box_iou(boxes[valid], gt[valid]).mean())
+                stats['box_miou_full'] = float(box_iou(full[valid], gt[valid]).mean())
+        return stats
+
+    def _log(self, runner, stats: Dict[str, float]) -> None:
+        self.last_stats = dict(stats)
+        text = (f'BoxRefreshHook: refreshed the boxes after epoch {runner.epoch + 1} in '
+                f'{stats["time_s"]:.1f}s: mean area {stats["box_mean_area"]:.3f}, '
+                f'full boxes {100 * stats["box_full_frac"]:.1f}%, degenerate heatmaps '
+                f'{int(stats["box_degenerate"])}')
+        if 'box_iou_prev' in stats:
+            text += f', mean IoU with the previous boxes {stats["box_iou_prev"]:.3f}'
+        if 'box_miou' in stats:
+            text += (f', mean IoU with gt {stats["box_miou"]:.3f} (full-image box '
+                     f'{stats["box_miou_full"]:.3f})')
+        runner.logger.info(text)
+        if stats['box_full_frac'] > 0.9:
+            runner.logger.warning(
+                'BoxRefreshHook: over 90% of the boxes cover the whole image; with threshold '
+                f'{self.threshold} the heatmaps may be too flat (the authors suggest 0.3-0.5 '
+                'for ViTs).')
+        scalars = {f'ccrop/{k}': v for k, v in stats.items()}
+        for key, value in scalars.items():
+            runner.message_hub.update_scalar(f'train/{key}', value)
+        runner.visualizer.add_scalars(scalars, step=runner.iter)
+
+
+def _preprocess(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:
+    """Normalise a uint8 batch exactly like training, via the model's preprocessor."""
+    preprocessor = getattr(module, 'data_preprocessor', None)
+    if preprocessor is None:
+        device = next(module.parameters()).device
+        return imgs.to(device).float()
+    out = preprocessor(dict(inputs=imgs, data_samples=None), False)
+    inputs = out['inputs'] if isinstance(out, dict) else out
+    if isinstance(inputs, (list, tuple)):  # multi-view preprocessors: one view here
+        inputs = inputs[0]
+    return inputs
+
+
+def _autocast(device: torch.device, amp_dtype: Union[None, bool, torch.dtype]):
+    if not amp_dtype:
+        return contextlib.nullcontext()
+    if not isinstance(amp_dtype, torch.dtype):  # autocast's usual default per device
+        amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=amp_dtype)
+
+
+def _amp_dtype(optim_wrapper: Any) -> Union[bool, torch.dtype]:
+    """The autocast dtype the run trains with (``False`` without AMP)."""
+    wrappers = optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) \
+        else [optim_wrapper]
+    for wrapper in wrappers:
+        if isinstance(wrapper, AmpOptimWrapper):
+            return getattr(wrapper, 'cast_dtype', None) or True
+    return False

@@ -1,0 +1,191 @@
+"""BoxRefreshHook: schedule, argument checks, localisation, Runner end to end."""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from mmccrop.datasets.boxed_dataset import BoxedDataset
+from mmccrop.engine.hooks.box_refresh_hook import BoxRefreshHook, boxes_active, refresh_after
+from mmccrop.functional.localization import heatmap_to_boxes
+from mmccrop.registry import HOOKS
+
+from ._tiny import BoxTestImages, BoxTestNet
+
+
+@pytest.mark.parametrize('warmup,interval,max_epochs,active,refresh', [
+    # ImageNet setting, shortened: warm-up 20, every 20, 100 epochs.
+    (20, 20, 100, list(range(21, 101)), [20, 40, 60, 80]),
+    # Small-dataset setting: 100/100 over 500 epochs.
+    (100, 100, 500, list(range(101, 501)), [100, 200, 300, 400]),
+    # Refresh after every epoch from the first one; never after the last.
+    (1, 1, 3, [2, 3], [1, 2]),
+    (0, 1, 3, [1, 2, 3], [1, 2]),
+    # Interval not dividing the warm-up: the first refresh waits for a multiple.
+    (5, 3, 12, list(range(6, 13)), [6, 9]),
+    # A refresh that would fall on the last epoch is skipped.
+    (2, 2, 4, [3, 4], [2]),
+    # SimCCrop: no warm-up, never refreshed.
+    (0, None, 5, [1, 2, 3, 4, 5], []),
+    # Warm-up as long as training: boxes never used.
+    (3, 1, 3, [], []),
+])
+def test_schedule(warmup, interval, max_epochs, active, refresh):
+    hook = BoxRefreshHook(warmup_epochs=warmup, interval=interval)
+    assert hook.schedule(max_epochs) == (active, refresh)
+    for e in range(1, max_epochs + 1):
+        assert boxes_active(e, warmup) == (e in active)
+        assert refresh_after(e, warmup, interval, max_epochs) == (e in refresh)
+
+
+@pytest.mark.parametrize('kwargs,key', [
+    (dict(threshold=0.0), 'threshold'), (dict(threshold=1.0), 'threshold'),
+    (dict(threshold=-0.2), 'threshold'), (dict(threshold=1.5), 'threshold'),
+    (dict(interval=0), 'interval'), (dict(interval=-3), 'interval'),
+    (dict(interval=2.5), 'interval'),
+    (dict(warmup_epochs=-1), 'warmup_epochs'), (dict(warmup_epochs=1.5), 'warmup_epochs'),
+    (dict(eval_size=0), 'eval_size'), (dict(eval_size=(32, )), 'eval_size'),
+    (dict(batch_size=0), 'batch_size'), (dict(num_workers=-1), 'num_workers'),
+])
+def test_bad_config_values_raise(kwargs, key):
+    with pytest.raises(ValueError, match=key):
+        BoxRefreshHook(**kwargs)
+    with pytest.raises(ValueError, match=key):
+        HOOKS.build(dict(type='BoxRefreshHook', **kwargs))
+
+
+def test_localize_matches_a_manual_pass_and_restores_train_mode():
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    model.train()
+    ds = BoxedDataset(dataset=BoxTestImages(num=7))
+    hook = BoxRefreshHook(threshold=0.3, eval_size=32)
+    boxes, degenerate = hook.localize(model, ds, batch_size=3)
+    assert model.training and model.bn.training
+    assert boxes.shape == (7, 4) and degenerate.shape == (7, )
+    # By hand: BGR->RGB, normalise, eval-mode features, threshold.
+    imgs = torch.stack([torch.from_numpy(ds.raw_data_info(i)['img']).permute(2, 0, 1)
+                        for i in range(7)]).float()
+    model.eval()
+    with torch.no_grad():
+        x = (imgs[:, [2, 1, 0]] - 120.) / 60.
+        feats = model.extract_feat(x)[-1]
+    assert torch.equal(boxes, heatmap_to_boxes(feats, 0.3, 32))
+    assert (boxes != torch.tensor([0., 0., 1., 1.])).any()
+    stats = hook.box_stats(boxes, degenerate, ds.gt_boxes(), ds.boxes)
+    assert 0 < stats['box_mean_area'] <= 1 and 0 <= stats['box_miou'] <= 1
+    assert stats['box_miou_full'] == pytest.approx(
+        float((ds.gt_boxes()[:, 2:] - ds.gt_boxes()[:, :2]).prod(1).mean()), rel=1e-5)
+
+
+def test_hook_needs_a_boxed_dataset(tmp_path):
+    class FakeRunner:
+        class train_dataloader:  # noqa: N801
+            dataset = BoxTestImages(num=2)
+    with pytest.raises(TypeError, match='BoxedDataset'):
+        BoxRefreshHook.boxed_dataset(FakeRunner)
+
+
+def _runner_cfg(work_dir, max_epochs, name, **extra):
+    cfg = dict(
+        model=dict(type='_BoxTestNet'),
+        work_dir=str(work_dir),
+        experiment_name=name,
+        train_dataloader=dict(
+            dataset=dict(type='BoxedDataset',
+                         dataset=dict(type='_BoxTestImages', num=10,
+                                      pipeline=[dict(type='_BoxCropPack', size=32)])),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=4, num_workers=0, collate_fn=dict(type='pseudo_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        custom_hooks=[dict(type='BoxRefreshHook', warmup_epochs=1, interval=1, threshold=0.2,
+                           eval_size=32, batch_size=4, num_workers=0)],
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
+                           logger=dict(type='LoggerHook', interval=1)),
+        default_scope='mmccrop',
+        randomness=dict(seed=0),
+        env_cfg=dict(dist_cfg=dict(backend='gloo')),
+        log_level='INFO',
+    )
+    cfg.update(extra)
+    return cfg
+
+
+def _hook(runner):
+    return next(h for h in runner.hooks if isinstance(h, BoxRefreshHook))
+
+
+@pytest.mark.slow
+def test_runner_refreshes_logs_saves_and_resumes(tmp_path):
+    init = torch.tensor([0., 0., 1., 1.])
+    runner = Runner(**_runner_cfg(tmp_path, 3, 'boxes_run'))
+    runner.train()
+    ds = runner.train_dataloader.dataset
+    model = runner.model
+    # Epoch 1 is warm-up (no box), epochs 2-3 crop with the boxes.
+    n = len(ds)
+    assert model.seen_boxes[:n] == [None] * n
+    assert all(b is not None for b in model.seen_boxes[n:])
+    # Refreshed after epochs 1 and 2 (not 3): the boxes changed.
+    assert ds.active
+    assert (ds.boxes != init).any()
+    # Logged: the log file, the message hub and the visualizer's scalars.
+    log = open(glob.glob(osp.join(runner.log_dir, '*.log'))[0]).read()
+    assert log.count('BoxRefreshHook: refreshed the boxes after epoch') == 2
+    assert 'mean IoU with gt' in log
+    hub = runner.message_hub
+    assert hub.get_scalar('train/ccrop/box_mean_area').current() == pytest.approx(
+        float(((ds.boxes[:, 2:] - ds.boxes[:, :2]).prod(1)).mean()), rel=1e-5)
+    assert 0 <= hub.get_scalar('train/ccrop/box_miou').current() <= 1
+    scalars = open(osp.join(runner.log_dir, 'vis_data', 'scalars.json')).read()
+    assert 'ccrop/box_miou' in scalars
+    # Saved: epoch 2's checkpoint holds the boxes refreshed after epoch 2,
+    # which are the final ones.
+    ckpt2 = torch.load(osp.join(tmp_path, 'epoch_2.pth'), map_location='cpu',
+                       weights_only=False)
+    assert torch.equal(ckpt2['ccrop_boxes']['boxes'], ds.boxes)
+    assert ckpt2['ccrop_boxes']['active'] is True
+    # Our entry itself loads under torch.load(weights_only=True).
+    torch.save({'ccrop_boxes': ckpt2['ccrop_boxes']}, tmp_path / 'boxes_only.pth')
+    safe = torch.load(tmp_path / 'boxes_only.pth', weights_only=True)
+    assert torch.equal(safe['ccrop_boxes']['boxes'], ds.boxes)
+    ckpt1 = torch.load(osp.join(tmp_path, 'epoch_1.pth'), map_location='cpu',
+                       weights_only=False)
+    assert not torch.equal(ckpt1['ccrop_boxes']['boxes'], ckpt2['ccrop_boxes']['boxes'])
+    assert ckpt1['ccrop_boxes']['active'] is False  # saved at the end of the warm-up
+
+    # Resume from epoch 2: epoch 3 trains on exactly the saved boxes.
+    resumed = Runner(**_runner_cfg(tmp_path / 'resume', 3, 'boxes_resume', resume=True,
+                                   load_from=osp.join(tmp_path, 'epoch_2.pth')))
+    resumed.train()
+    rds = resumed.train_dataloader.dataset
+    assert resumed.epoch == 3
+    assert torch.equal(rds.boxes, ckpt2['ccrop_boxes']['boxes'])
+    seen = resumed.model.seen_boxes
+    assert len(seen) == n and all(b is not None for b in seen)
+    assert torch.equal(torch.tensor(sorted(seen)), torch.tensor(sorted(rds.boxes.tolist())))
+    # Resuming a warm-up checkpoint instead leaves training on plain crops.
+    again = Runner(**_runner_cfg(tmp_path / 'resume1', 2, 'boxes_resume1', resume=True,
+                                 load_from=osp.join(tmp_path, 'epoch_1.pth')))
+    hook = _hook(again)
+    again.train()
+    assert all(b is not None for b in again.model.seen_boxes)  # epoch 2 > warm-up
+    assert torch.equal(torch.tensor(sorted(again.model.seen_boxes)),
+                       torch.tensor(sorted(ckpt1['ccrop_boxes']['boxes'].tolist())))
+    assert hook.last_stats == {}  # no refresh after the last epoch
+
+
+@pytest.mark.slow
+def test_simccrop_schedule_uses_the_fixed_box_from_the_start(tmp_path):
+    cfg = _runner_cfg(tmp_path, 2, 'simccrop')
+    cfg['train_dataloader'] = copy.deepcopy(cfg['train_dataloader'])
+    cfg['train_dataloader']['dataset']['init_box'] = (0.25, 0.25, 0.75, 0.75)
+    cfg['custom_hooks'] = [dict(type='BoxRefreshHook', warmup_epochs=0, interval=None)]
+    runner = Runner(**cfg)
+    runner.train()
+    assert set(runner.model.seen_boxes) == {(0.25, 0.25, 0.75, 0.75)}
+    assert torch.equal(runner.train_dataloader.dataset.boxes,
+                       torch.tensor([[0.25, 0.25, 0.75, 0.75]]).repeat(10, 1))
