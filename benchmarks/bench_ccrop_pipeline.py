@@ -12,7 +12,8 @@ Both sides of each ratio are measured in this run, interleaved over several
 rounds; the medians are compared.  The images are synthetic (smooth colour
 fields plus texture), written as JPEG (quality 90) to a temporary folder.
 
-    python benchmarks/bench_ccrop_pipeline.py [--num-images 48] [--rounds 5]
+    python benchmarks/bench_ccrop_pipeline.py [--num-images 48] [--rounds 5] \
+        [--interpolation bilinear|area]
 """
 import argparse
 import os
@@ -63,13 +64,13 @@ def interleaved(cases, items, rounds, repeat=1):
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-def bench_p2(images, rounds, box=(0.2, 0.25, 0.75, 0.8)):
+def bench_p2(images, rounds, interpolation, box=(0.2, 0.25, 0.75, 0.8)):
     results = {}
     for backend in ('cv2', 'pillow'):
         ccrop = TRANSFORMS.build(dict(type='ContrastiveCrop', size=224, scale=(0.2, 1.0),
-                                      alpha=0.6, backend=backend))
+                                      alpha=0.6, backend=backend, interpolation=interpolation))
         rrc = TRANSFORMS.build(dict(type='RandomResizedCrop', size=224, scale=(0.2, 1.0),
-                                    backend=backend))
+                                    backend=backend, interpolation=interpolation))
         cases = {
             'ccrop': lambda img, t=ccrop: t(dict(img=img, ccrop_box=box)),
             'rrc': lambda img, t=rrc: t(dict(img=img)),
@@ -106,9 +107,10 @@ def torchvision_pipeline():
     return run
 
 
-def mmccrop_pipeline(box):
+def mmccrop_pipeline(box, interpolation):
     view = [
-        dict(type='ContrastiveCrop', size=224, scale=(0.2, 1.0), alpha=0.6),
+        dict(type='ContrastiveCrop', size=224, scale=(0.2, 1.0), alpha=0.6,
+             interpolation=interpolation),
         dict(type='RandomFlip', prob=0.5),
         dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
              prob=0.8),
@@ -134,6 +136,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--num-images', type=int, default=48)
     parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--interpolation', default='bilinear',
+                        help="mmccrop's resize ('area' antialiases like PIL)")
     args = parser.parse_args()
 
     cv2.setNumThreads(0)  # one thread everywhere
@@ -148,19 +152,22 @@ def main():
         print(f'{len(paths)} JPEGs, {min(i.shape[0] for i in images)}-'
               f'{max(max(i.shape[:2]) for i in images)} px, {args.rounds} rounds, 1 thread')
 
-        p2 = bench_p2(images, args.rounds)
+        p2 = bench_p2(images, args.rounds, args.interpolation)
         for backend, t in p2.items():
             print(f'P2 [{backend:6s}] ContrastiveCrop {t["ccrop"] * 1e6:7.1f} us/img, '
                   f'RandomResizedCrop {t["rrc"] * 1e6:7.1f} us/img, '
                   f'ratio ccrop/rrc = {t["ccrop"] / t["rrc"]:.3f} (target <= 1.05)')
 
-        ours, ref = mmccrop_pipeline((0.2, 0.25, 0.75, 0.8)), torchvision_pipeline()
+        ours = mmccrop_pipeline((0.2, 0.25, 0.75, 0.8), args.interpolation)
+        ref = torchvision_pipeline()
         p1 = interleaved({'mmccrop': ours, 'torchvision': ref}, paths, args.rounds)
         speedup = p1['torchvision'] / p1['mmccrop']
         print(f'P1 two-view ImageNet ccrop pipeline: mmccrop {p1["mmccrop"] * 1e3:.2f} ms/img, '
               f'torchvision+PIL {p1["torchvision"] * 1e3:.2f} ms/img, '
               f'speed-up = {speedup:.2f}x (target >= 1.5)')
-        print('Note: cv2 bilinear does not antialias when shrinking; torchvision on PIL does.')
+        if args.interpolation == 'bilinear':
+            print('Note: cv2 bilinear does not antialias when shrinking; torchvision on PIL '
+                  'does (--interpolation area does).')
 
 
 if __name__ == '__main__':
