@@ -144,6 +144,9 @@ class ColorJitter(BaseTransform):
             return results
         order, factors = params
         img = results['img']
+        if img.dtype != np.uint8:
+            raise TypeError(f'ColorJitter expects a uint8 image, got {img.dtype} (load images '
+                            'without to_float32)')
         for idx in order:
             f = factors[idx]
             if f is None:

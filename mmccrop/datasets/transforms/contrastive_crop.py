@@ -21,9 +21,10 @@ class ContrastiveCrop(RandomResizedCrop):
     ``clamp(H*y0 - h/2, 0, H-h)`` to ``clamp(H*y1 - h/2, 0, H-h)``, at
     ``low + (high - low) * u`` with ``u ~ Beta(alpha, alpha)``; the same holds
     for the left edge with ``W``, ``x0`` and ``x1``, with an independent draw.
-    So the crop centre lies inside the box wherever the image border allows
-    it.  ``alpha = 1`` is uniform placement; ``alpha < 1`` favours the box
-    edges, so that two views of one image overlap less.
+    So the crop centre lies inside the box (to within the one-pixel rounding
+    of the integer crop position) wherever the image border allows it.
+    ``alpha = 1`` is uniform placement; ``alpha < 1`` favours the box edges,
+    so that two views of one image overlap less.
 
     Without a box (``ccrop_box`` absent or ``None``, e.g. during warm-up) the
     transform is exactly :class:`RandomResizedCrop`: uniform placement over
