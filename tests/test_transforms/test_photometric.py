@@ -150,3 +150,8 @@ def test_mmcv_random_flip_is_reachable_and_flips(bgr):
            lambda x: Solarize(prob=1.)(dict(img=x))['img']]
     for op in ops:
         np.testing.assert_array_equal(op(out['img']), op(bgr[:, ::-1].copy()))
+
+
+def test_color_jitter_rejects_float_images(bgr):
+    with pytest.raises(TypeError, match='uint8'):
+        ColorJitter(brightness=0.4)(dict(img=bgr.astype(np.float32)))
