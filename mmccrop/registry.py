@@ -39,41 +39,65 @@ __all__ = [
     'INFERENCERS', 'FUNCTIONS'
 ]
 
+
+
+def _in_prefix_scope(build_func):
+    """Wrap a registry's build function so ``type='mmseg.X'`` builds in scope mmseg.
+
+    mmengine resolves a prefixed type in the sibling registry but keeps the
+    current default scope, so a module that builds its own children by bare
+    name (``FCNHead`` building ``CrossEntropyLoss``) would look them up in
+    mmccrop.  Setting ``_scope_`` makes mmengine switch scope for the build.
+    """
+
+    def build(cfg, registry, default_args=None):
+        obj_type = cfg.get('type') if isinstance(cfg, dict) else None
+        if isinstance(obj_type, str) and '.' in obj_type and '_scope_' not in cfg:
+            scope = obj_type.split('.', 1)[0]
+            if scope != registry.scope:
+                cfg = type(cfg)(cfg)  # shallow copy: never mutate the user's config
+                cfg['_scope_'] = scope
+        return build_func(cfg, registry=registry, default_args=default_args)
+
+    return build
+
+
+def _child(name: str, parent: Registry, locations: list) -> Registry:
+    return Registry(name, parent=parent, locations=locations,
+                    build_func=_in_prefix_scope(parent.build_func))
+
+
 _ENGINE = ['mmccrop.engine']
 _DATA = ['mmccrop.datasets']
 _MODELS = ['mmccrop.models']
+_VIS = ['mmccrop.visualization']
 
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=_ENGINE)
-RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, locations=_ENGINE)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=_ENGINE)
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmccrop.engine.hooks'])
-STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=_ENGINE)
+RUNNERS = _child('runner', MMENGINE_RUNNERS, _ENGINE)
+RUNNER_CONSTRUCTORS = _child('runner constructor', MMENGINE_RUNNER_CONSTRUCTORS, _ENGINE)
+LOOPS = _child('loop', MMENGINE_LOOPS, _ENGINE)
+HOOKS = _child('hook', MMENGINE_HOOKS, ['mmccrop.engine.hooks'])
+STRATEGIES = _child('strategy', MMENGINE_STRATEGIES, _ENGINE)
 
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=_DATA)
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=_DATA)
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, locations=['mmccrop.datasets.transforms'])
+DATASETS = _child('dataset', MMENGINE_DATASETS, _DATA)
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, _DATA)
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, ['mmccrop.datasets.transforms'])
 
-MODELS = Registry('model', parent=MMENGINE_MODELS, locations=_MODELS)
-MODEL_WRAPPERS = Registry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=_MODELS)
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=_MODELS)
+MODELS = _child('model', MMENGINE_MODELS, _MODELS)
+MODEL_WRAPPERS = _child('model wrapper', MMENGINE_MODEL_WRAPPERS, _MODELS)
+WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS, _MODELS)
 
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ENGINE)
-OPTIM_WRAPPERS = Registry('optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=_ENGINE)
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=_ENGINE)
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=_ENGINE)
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, _ENGINE)
+OPTIM_WRAPPERS = _child('optim wrapper', MMENGINE_OPTIM_WRAPPERS, _ENGINE)
+OPTIM_WRAPPER_CONSTRUCTORS = _child(
+    'optimizer wrapper constructor', MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, _ENGINE)
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS, _ENGINE)
 
-METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmccrop.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['mmccrop.evaluation'])
-TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=_MODELS)
+METRICS = _child('metric', MMENGINE_METRICS, ['mmccrop.evaluation'])
+EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, ['mmccrop.evaluation'])
+TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, _MODELS)
 
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmccrop.visualization'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmccrop.visualization'])
-LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=_ENGINE)
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=_ENGINE)
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_DATA)
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, _VIS)
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, _VIS)
+LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, _ENGINE)
+INFERENCERS = _child('inferencer', MMENGINE_INFERENCERS, _ENGINE)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, _DATA)

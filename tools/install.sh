@@ -131,12 +131,14 @@ fi
 
 STEP="install mmengine/mmdet/mmseg, openmim and mmccrop"
 log "installing mmengine $MMENGINE_VERSION, mmdet $MMDET_VERSION, mmsegmentation $MMSEG_VERSION and mmccrop (editable)"
-# openmim's declared opendatalab/openxlab pins (setuptools 60, old requests)
-# are never imported by `mim train`, so install it without them.
-"${PIP[@]}" install -q --no-deps "openmim==$OPENMIM_VERSION"
 "${PIP[@]}" install -q -e ".[tests,mim]" 'setuptools>=64,<81' \
   "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmdet==$MMDET_VERSION" "mmsegmentation==$MMSEG_VERSION"
+# openmim's declared opendatalab/openxlab pins (setuptools 60, old requests)
+# are never imported by `mim train`: install it last, without them (the
+# `mim` extra above brings what it does import).  `pip check` will still
+# mention opendatalab; that is expected.
+"${PIP[@]}" install -q --no-deps "openmim==$OPENMIM_VERSION"
 
 STEP="link the editable install for mim"
 "$PY" tools/misc/link_editable.py

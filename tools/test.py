@@ -54,6 +54,7 @@ def main() -> None:
     metrics = runner.test()
     if args.out:
         import mmengine
+
         from mmccrop.utils.fileio import atomic_dump
         atomic_dump(metrics, args.out)
         mmengine.print_log(f'metrics written to {args.out}', logger='current')

@@ -1,5 +1,9 @@
 from .fileio import atomic_dump, atomic_torch_save, atomic_write
-from .safe_load import allow_mmengine_checkpoint_globals, mmengine_checkpoint_globals, safe_torch_load
+from .safe_load import (
+    allow_mmengine_checkpoint_globals,
+    mmengine_checkpoint_globals,
+    safe_torch_load,
+)
 from .setup_env import register_all_modules
 
 __all__ = [

@@ -5,18 +5,41 @@ writes a few non-tensor objects into Runner checkpoints (the message hub's
 ``HistoryBuffer`` and numpy scalars/arrays inside it), so resuming fails with
 "Unsupported global".  Instead of switching ``weights_only`` off, which would
 let a checkpoint run arbitrary code, we allow-list exactly those classes.
+
+One of them needs care: a HistoryBuffer keeps its statistics functions
+(``HistoryBuffer.min`` ...), which pickle as ``getattr(HistoryBuffer, 'min')``.
+Allowing the builtin ``getattr`` would open every attribute of every allowed
+object, so ``builtins.getattr`` is bound to :func:`_restricted_getattr`, which
+resolves only those four names on that one class.
 """
 from __future__ import annotations
 
 import os
+import pickle
 from typing import Any, List
 
 import numpy as np
 import torch
 
+_HISTORY_BUFFER_STATS = ('min', 'max', 'current', 'mean')
+
+
+def _restricted_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` for unpickling: only ``HistoryBuffer.<statistic>``."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in _HISTORY_BUFFER_STATS:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'weights_only load: getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+        f'{name!r}) is not allow-listed (only HistoryBuffer statistics are)')
+
 
 def mmengine_checkpoint_globals() -> List[Any]:
-    """The exact classes and functions mmengine 0.10 pickles into checkpoints."""
+    """The exact classes and functions mmengine 0.10 pickles into checkpoints.
+
+    Entries are objects, or ``(substitute, qualified_name)`` pairs as
+    :func:`torch.serialization.add_safe_globals` accepts them.
+    """
     from mmengine.logging.history_buffer import HistoryBuffer
 
     safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype]
@@ -28,6 +51,7 @@ def mmengine_checkpoint_globals() -> List[Any]:
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         safe += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
+    safe.append((_restricted_getattr, 'builtins.getattr'))
     return safe
 
 

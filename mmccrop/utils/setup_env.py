@@ -28,6 +28,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     current = DefaultScope.get_current_instance()
     if current.scope_name != 'mmccrop':
         warnings.warn(f'The current default scope "{current.scope_name}" is not "mmccrop"; '
-                      '`register_all_modules` makes a new default scope "mmccrop".')
+                      '`register_all_modules` makes a new default scope "mmccrop".',
+                      stacklevel=2)
         stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
         DefaultScope.get_instance(f'mmccrop-{stamp}', scope_name='mmccrop')

@@ -1,7 +1,7 @@
 import pytest
 import torch
-from mmengine.registry import DefaultScope
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import DefaultScope
 
 from mmccrop import registry
 from mmccrop.utils import register_all_modules
@@ -41,12 +41,20 @@ def test_sibling_scopes_by_prefix():
     """A config with default_scope='mmccrop' builds mmdet.* and mmseg.* modules."""
     with DefaultScope.overwrite_default_scope('mmccrop'):
         resnet = registry.MODELS.build(dict(type='mmdet.ResNet', depth=18, out_indices=(3,)))
+        resnet.eval()  # mmdet's ResNet.train() returns None, so no chaining
         out = resnet(torch.zeros(1, 3, 32, 32))
         assert out[-1].shape == (1, 512, 1, 1)
-        head = registry.MODELS.build(
-            dict(type='mmseg.FCNHead', in_channels=8, channels=4, num_classes=3,
-                 norm_cfg=dict(type='BN')))
+        # FCNHead builds its loss by bare name: that must happen in scope mmseg.
+        cfg = dict(type='mmseg.FCNHead', in_channels=8, channels=4, num_classes=3,
+                   norm_cfg=dict(type='BN'))
+        head = registry.MODELS.build(cfg)
         assert type(head).__module__.startswith('mmseg.')
+        assert type(head.loss_decode).__module__.startswith('mmseg.')
+        assert '_scope_' not in cfg, 'the user config was mutated'
+        assert DefaultScope.get_current_instance().scope_name == 'mmccrop'
+        mmdet_head = registry.MODELS.build(dict(type='mmdet.RPNHead', in_channels=8,
+                                                feat_channels=8))
+        assert type(mmdet_head.loss_cls).__module__.startswith('mmdet.')
         # ... and the root registry finds ours by the mmccrop prefix.
         pre = MMENGINE_MODELS.build(dict(type='mmccrop.SelfSupDataPreprocessor'))
         assert type(pre).__name__ == 'SelfSupDataPreprocessor'

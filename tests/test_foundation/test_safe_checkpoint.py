@@ -95,7 +95,7 @@ class _Evil:
 def test_checkpoint_with_arbitrary_callable_is_refused(tmp_path):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {'w': torch.zeros(1)}, 'hist': HistoryBuffer([1.0]),
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'hist': HistoryBuffer([1.0], [1]),
                 'payload': _Evil(marker)}, path)
     with pytest.raises(pickle.UnpicklingError):
         CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
@@ -115,10 +115,31 @@ def test_allow_list_is_exactly_mmengine_and_numpy():
     allowed = mmengine_checkpoint_globals()
     assert HistoryBuffer in allowed
     for obj in allowed:
+        if isinstance(obj, tuple):  # (substitute, name): only the restricted getattr
+            assert obj[1] == 'builtins.getattr' and obj[0] is not getattr
+            continue
         mod = getattr(obj, '__module__', '') or ''
         assert mod.startswith(('numpy', 'mmengine.logging')), obj
     names = {getattr(o, '__name__', '') for o in allowed}
     assert not names & {'eval', 'exec', 'system', 'getattr', '__import__'}
+
+
+class _GetattrPayload:
+    """Pickles as getattr(np.ndarray, 'tofile'): allowed class, disallowed name."""
+
+    def __reduce__(self):
+        return (getattr, (np.ndarray, 'tofile'))
+
+
+def test_getattr_beyond_history_buffer_is_refused(tmp_path):
+    path = tmp_path / 'ga.pth'
+    torch.save({'x': _GetattrPayload()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+    hb = HistoryBuffer([1.0, 3.0], [1, 1])
+    torch.save({'hb': hb}, path)
+    back = torch.load(path, weights_only=True)['hb']
+    assert back.mean() == 2.0 and back.max() == 3.0
 
 
 def test_numpy_values_roundtrip(tmp_path):

@@ -1,1 +1,2 @@
+from .knn_eval_hook import KNNEvalHook  # noqa: F401
 from .box_refresh_hook import BoxRefreshHook  # noqa: F401
