@@ -59,19 +59,12 @@ def mm_resnets():
 
 
 @pytest.mark.parametrize('fmt,expected', FORMATS)
-def test_each_source_loads_into_mmdet_and_mmseg_resnet(fmt, expected, states, tool, mm_resnets,
-                                                       tmp_path, capsys):
+def test_each_source_loads_into_mmdet_and_mmseg_resnet(fmt, expected, states, mm_resnets):
     online, momentum = states
-    src = tmp_path / 'in.pth'
-    torch.save(make_checkpoint(fmt, online, momentum), src)
-    out = tmp_path / 'out.pth'
-    assert tool.main([str(src), str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert f'source: {expected}' in printed
-
-    converted = torch.load(out, weights_only=True)
-    assert converted['meta']['source'] == expected
-    sd = converted['state_dict']
+    state_dict, container = unwrap_checkpoint(make_checkpoint(fmt, online, momentum))
+    conv = convert_state_dict(state_dict, 'auto', 'mmdet', container)
+    assert conv.source == expected
+    sd = conv.state_dict
     expected_sd = backbone_only(online)
     assert list(sd) == list(expected_sd)
     for k, v in expected_sd.items():
@@ -82,6 +75,22 @@ def test_each_source_loads_into_mmdet_and_mmseg_resnet(fmt, expected, states, to
         assert result.missing_keys == [] and result.unexpected_keys == [], type(model)
         assert torch.equal(model.conv1.weight, online['conv1.weight'])
         assert torch.equal(model.layer4[2].bn3.running_var, online['layer4.2.bn3.running_var'])
+
+
+@pytest.mark.parametrize('fmt,expected', [FORMATS[0], FORMATS[1], FORMATS[6]])
+def test_tool_writes_loadable_files(fmt, expected, states, tool, tmp_path, capsys):
+    """Through the file round trip: what the tool writes is what mmdet reads."""
+    online, momentum = states
+    src = tmp_path / 'in.pth'
+    torch.save(make_checkpoint(fmt, online, momentum), src)
+    out = tmp_path / 'out.pth'
+    assert tool.main([str(src), str(out)]) == 0
+    assert f'source: {expected}' in capsys.readouterr().out
+    converted = torch.load(out, weights_only=True)
+    assert converted['meta']['source'] == expected
+    sd = converted['state_dict']
+    assert list(sd) == list(backbone_only(online))
+    assert all(torch.equal(sd[k], online[k]) for k in sd)
 
 
 @pytest.mark.parametrize('fmt,expected', FORMATS)
@@ -166,19 +175,16 @@ def test_detectron2_layout(states, tool, tmp_path):
     assert not any('fc' in k or 'layer' in k or 'bn' in k or 'downsample' in k for k in model)
 
 
-def test_weights_only_refusal_and_unsafe_load(states, tmp_path):
+def test_weights_only_refusal_and_unsafe_load(states, tool, tmp_path, capsys):
     online, _ = states
     src, out = tmp_path / 'args.pth', tmp_path / 'out.pth'
     torch.save(unsafe_checkpoint(online), src)
-    proc = subprocess.run(tool_cmd(str(src), str(out)), capture_output=True, text=True, env=ENV)
-    assert proc.returncode == 1
-    assert 'weights_only' in proc.stderr and '--unsafe-load' in proc.stderr
-    assert str(src) in proc.stderr
+    assert tool.main([str(src), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert 'weights_only' in err and '--unsafe-load' in err and str(src) in err
     assert not out.exists()
-    proc = subprocess.run(tool_cmd(str(src), str(out), '--unsafe-load'), capture_output=True,
-                          text=True, env=ENV)
-    assert proc.returncode == 0, proc.stderr
-    assert 'source: moco' in proc.stdout
+    assert tool.main([str(src), str(out), '--unsafe-load']) == 0
+    assert 'source: moco' in capsys.readouterr().out
     assert len(torch.load(out, weights_only=True)['state_dict']) == len(backbone_only(online))
 
 
@@ -220,15 +226,13 @@ def test_atomic_write_leaves_no_partial_file(states, tool, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ['in.pth', 'out.pth']
 
 
-def test_report_fits_one_screen_and_groups_dropped(states, tmp_path):
+def test_report_fits_one_screen_and_groups_dropped(states, tool, tmp_path, capsys):
     online, momentum = states
     src, out = tmp_path / 'in.pth', tmp_path / 'out.pth'
     torch.save(make_checkpoint('mmccrop', online, momentum), src)
-    proc = subprocess.run(tool_cmd(str(src), str(out)), capture_output=True, text=True, env=ENV)
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert len(lines) <= 24
-    text = proc.stdout
+    assert tool.main([str(src), str(out)]) == 0
+    text = capsys.readouterr().out
+    assert len(text.splitlines()) <= 24
     n = len(backbone_only(online))
     assert f'kept 0, renamed {n}, dropped {2 * n + 10} keys' in text
     assert 'renamed e.g. backbone.conv1.weight -> conv1.weight' in text
