@@ -4,5 +4,8 @@ from .byol import BYOL
 from .mocov2 import MoCoV2
 from .simclr import SimCLR
 from .simsiam import SimSiam
+from .snclr import SNCLR
 
-__all__ = ['BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL']
+__all__ = [
+    'BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL', 'SNCLR'
+]

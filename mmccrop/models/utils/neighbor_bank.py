@@ -1,0 +1,129 @@
+"""FIFO candidate-neighbour bank for SNCLR."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmccrop.functional.dist import concat_all_gather
+from mmccrop.functional.neighbors import topk_cosine_neighbors
+from mmccrop.registry import MODELS
+
+
+@MODELS.register_module()
+class NeighborBank(BaseModule):
+    """FIFO bank of L2-normalised momentum projections, searched for top-K.
+
+    The bank, the write pointer and the sample ids of the entries are
+    persistent buffers, so checkpoints hold them and a resumed run continues
+    bit for bit.  The bank starts as random unit vectors (so a search works
+    from the first step) with id ``-1`` ("no sample").
+
+    Typical use per step: :meth:`search` the current keys (the bank as it
+    was *before* this step), then :meth:`enqueue` them.  ``enqueue`` gathers
+    the keys of all ranks, so every rank's bank stays identical.
+
+    Args:
+        size: Number of entries.
+        dim: Feature dimension.
+        chunk_size: Rows per chunk in the search (``None``: the whole bank in
+            one matrix product).  Exact for any value; bounds the memory of
+            the ``(B, chunk)`` similarity block.
+        exclude_self: In :meth:`search`, skip entries whose id equals the
+            query's id (a sample's own stale projection from an earlier
+            epoch, which would otherwise be its nearest "neighbour").
+        init_cfg: Unused (no learnable weights); kept for BaseModule.
+    """
+
+    def __init__(self,
+                 size: int = 65536,
+                 dim: int = 256,
+                 chunk_size: Optional[int] = None,
+                 exclude_self: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f'NeighborBank: size must be a positive int, got {size!r}')
+        if not isinstance(dim, int) or dim < 1:
+            raise ValueError(f'NeighborBank: dim must be a positive int, got {dim!r}')
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f'NeighborBank: chunk_size must be a positive int or None, '
+                             f'got {chunk_size!r}')
+        self.size, self.dim = size, dim
+        self.chunk_size = chunk_size
+        self.exclude_self = exclude_self
+        self.register_buffer('bank', F.normalize(torch.randn(size, dim), dim=1))
+        self.register_buffer('ids', torch.full((size,), -1, dtype=torch.long))
+        self.register_buffer('ptr', torch.zeros(1, dtype=torch.long))
+
+    def _check_keys(self, name: str, feats: Tensor) -> None:
+        if feats.dim() != 2 or feats.size(1) != self.dim:
+            raise ValueError(f'NeighborBank: {name} must be (B, {self.dim}), '
+                             f'got {tuple(feats.shape)}')
+
+    @torch.no_grad()
+    def search(self, query: Tensor, k: int,
+               query_ids: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        """Top-``k`` cosine neighbours of ``query`` in the bank.
+
+        Args:
+            query: ``(B, dim)`` features (normalised here).
+            k: Number of neighbours (``0`` gives empty results).
+            query_ids: ``(B,)`` sample ids, used when ``exclude_self``.
+
+        Returns:
+            ``(similarity (B, k), index (B, k), neighbours (B, k, dim))``, the
+            neighbours being the (unit-norm) bank rows, in the query's dtype.
+        """
+        self._check_keys('query', query)
+        out_dtype = query.dtype
+        # Cast to the bank's dtype (under autocast the product may still run in half).
+        query = F.normalize(query.detach().to(self.bank.dtype), dim=1)
+        use_ids = self.exclude_self and query_ids is not None
+        sim, idx = topk_cosine_neighbors(
+            query, self.bank, k, chunk_size=self.chunk_size,
+            query_ids=query_ids.to(self.ids.device).long() if use_ids else None,
+            bank_ids=self.ids if use_ids else None, normalized=True)
+        neighbors = self.bank[idx.reshape(-1)].reshape(query.size(0), k, self.dim)
+        return sim, idx, neighbors.to(out_dtype)
+
+    @torch.no_grad()
+    def enqueue(self, keys: Tensor, ids: Optional[Tensor] = None,
+                gather: bool = True) -> None:
+        """Write ``keys`` (normalised here) at the pointer, oldest out first.
+
+        Args:
+            keys: ``(B, dim)`` momentum projections of this rank.
+            ids: ``(B,)`` their sample ids (``None``: ``-1``, unknown).
+            gather: Gather ``keys``/``ids`` of all ranks first (rank order;
+                every rank must pass the same batch size, as with
+                ``drop_last=True``).  Pass ``False`` when already gathered.
+        """
+        self._check_keys('keys', keys)
+        if ids is None:
+            ids = torch.full((keys.size(0),), -1, dtype=torch.long, device=keys.device)
+        elif ids.shape != (keys.size(0),):
+            raise ValueError(f'NeighborBank: ids must have shape ({keys.size(0)},), '
+                             f'got {tuple(ids.shape)}')
+        keys = F.normalize(keys.detach().float(), dim=1)
+        ids = ids.to(keys.device).long()
+        if gather:
+            keys, ids = concat_all_gather(keys), concat_all_gather(ids)
+        num = keys.size(0)
+        if num == 0:
+            return
+        start = int(self.ptr)
+        if num > self.size:  # only the newest `size` keys survive
+            keys, ids = keys[num - self.size:], ids[num - self.size:]
+            start = (start + num - self.size) % self.size
+        rows = (start + torch.arange(keys.size(0), device=self.bank.device)) % self.size
+        self.bank[rows] = keys.to(self.bank.device, self.bank.dtype)
+        self.ids[rows] = ids.to(self.ids.device)
+        self.ptr[0] = (int(self.ptr) + num) % self.size
+
+    def extra_repr(self) -> str:
+        return (f'size={self.size}, dim={self.dim}, chunk_size={self.chunk_size}, '
+                f'exclude_self={self.exclude_self}')
