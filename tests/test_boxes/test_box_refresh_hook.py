@@ -189,3 +189,30 @@ def test_simccrop_schedule_uses_the_fixed_box_from_the_start(tmp_path):
     assert set(runner.model.seen_boxes) == {(0.25, 0.25, 0.75, 0.75)}
     assert torch.equal(runner.train_dataloader.dataset.boxes,
                        torch.tensor([[0.25, 0.25, 0.75, 0.75]]).repeat(10, 1))
+
+
+def test_visualize_boxes_tool_writes_a_png(tmp_path, repo_root):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        'visualize_boxes', osp.join(repo_root, 'tools/analysis/visualize_boxes.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "model = dict(type='_BoxTestNet')\n"
+        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
+        "dataset=dict(type='_BoxTestImages', num=6)))\n"
+        "custom_hooks = [dict(type='BoxRefreshHook', threshold=0.3, eval_size=32)]\n")
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    stored = torch.tensor([[0.1, 0.1, 0.6, 0.7]]).repeat(6, 1)
+    torch.save(dict(state_dict=model.state_dict(),
+                    ccrop_boxes=dict(boxes=stored, active=True)), tmp_path / 'ckpt.pth')
+    out = tmp_path / 'vis' / 'boxes.png'
+    tool.main([str(cfg), '--checkpoint', str(tmp_path / 'ckpt.pth'), '--num', '3',
+               '--device', 'cpu', '--out', str(out)])
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert tool.hook_settings(tool.Config.fromfile(str(cfg)), None, None) == (0.3, (32, 32))
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(cfg), '--threshold', '1.5'])

@@ -290,7 +290,7 @@ class BoxRefreshHook(Hook):
         try:
             for imgs, idx in loader:
                 with _autocast(device, amp_dtype):
-                    inputs = _preprocess(module, imgs)
+                    inputs = preprocess_images(module, imgs)
                     feats = module.extract_feat(inputs)
                 if isinstance(feats, (list, tuple)):
                     feats = feats[-1]
@@ -370,7 +370,7 @@ class BoxRefreshHook(Hook):
         runner.visualizer.add_scalars(scalars, step=runner.iter)
 
 
-def _preprocess(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:
+def preprocess_images(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:
     """Normalise a uint8 batch exactly like training, via the model's preprocessor."""
     preprocessor = getattr(module, 'data_preprocessor', None)
     if preprocessor is None:

@@ -1,0 +1,216 @@
+"""Draw ContrastiveCrop's localisation for N samples of a dataset, as a PNG.
+
+One row per sample: the image; the heatmap (last backbone stage, channel
+sum, min-max, bilinear upsampling, exactly what ``BoxRefreshHook`` uses)
+over the image with the thresholded box (yellow), the ground-truth box
+(green, dashed) when the dataset has ``gt_bbox`` and, when the checkpoint
+holds them, the box stored in it (white, dotted).  The title gives the box
+IoU with the ground truth and the full-image baseline.
+
+The dataset is the config's ``train_dataloader.dataset`` (or
+``--split val``/``test``); the threshold and eval size come from the
+config's ``BoxRefreshHook`` unless given.
+
+Examples::
+
+    python tools/analysis/visualize_boxes.py \\
+        configs/demo/mocov2_resnet18_1xb64-coslr-20e_synthetic-ccrop.py \\
+        --checkpoint work_dirs/demo/epoch_20.pth --num 8 --out boxes.png
+    # no checkpoint: a randomly initialised model (shows the mechanics only)
+    python tools/analysis/visualize_boxes.py CONFIG --num 6 --out boxes.png
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+
+from mmccrop.datasets.boxed_dataset import BoxedDataset
+from mmccrop.engine.hooks.box_refresh_hook import CKPT_KEY, preprocess_images, read_image
+from mmccrop.functional.localization import box_iou, heatmap_to_boxes, normalized_heatmaps
+from mmccrop.registry import DATASETS, MODELS
+from mmccrop.utils import register_all_modules, safe_torch_load
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='training config (its dataset and model)')
+    parser.add_argument('--checkpoint', default=None, help='checkpoint (.pth); none: random init')
+    parser.add_argument('--num', type=int, default=8, help='number of samples (rows)')
+    parser.add_argument('--indices', type=int, nargs='+', default=None,
+                        help='sample indices (default: --num random ones)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
+    parser.add_argument('--threshold', type=float, default=None,
+                        help="heatmap threshold k (default: the config's BoxRefreshHook, 0.1)")
+    parser.add_argument('--eval-size', type=int, default=None,
+                        help="eval image side (default: the config's BoxRefreshHook, 224)")
+    parser.add_argument('--display-size', type=int, default=256,
+                        help='longest image side in the figure, pixels')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='allow full unpickling of the checkpoint (trusted files only)')
+    parser.add_argument('--out', default='boxes.png', help='output PNG')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.backbone.depth=18')
+    args = parser.parse_args(argv)
+    if args.num < 1:
+        parser.error(f'--num must be >= 1, got {args.num}')
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        parser.error(f'--threshold must lie in (0, 1), got {args.threshold}')
+    return args
+
+
+def hook_settings(cfg: Config, threshold, eval_size):
+    """Threshold and eval size: arguments, else the config's BoxRefreshHook."""
+    hook = next((h for h in cfg.get('custom_hooks', []) or []
+                 if h.get('type') in ('BoxRefreshHook', 'mmccrop.BoxRefreshHook')), {})
+    k = threshold if threshold is not None else hook.get('threshold', 0.1)
+    size = eval_size if eval_size is not None else hook.get('eval_size', 224)
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    return float(k), size
+
+
+def build_dataset(cfg: Config, split: str) -> BoxedDataset:
+    loader = cfg.get(f'{split}_dataloader')
+    if not loader:
+        raise KeyError(f'{cfg.filename}: no {split}_dataloader in the config')
+    dataset = DATASETS.build(loader['dataset'])
+    if not isinstance(dataset, BoxedDataset):
+        dataset = BoxedDataset(dataset=dataset)
+    return dataset
+
+
+def load_model(cfg: Config, checkpoint, device, unsafe):
+    model = MODELS.build(cfg.model)
+    stored = None
+    if checkpoint:
+        ckpt = safe_torch_load(checkpoint, map_location='cpu', unsafe=unsafe)
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing:
+            print(f'warning: {len(missing)} model keys not in {checkpoint}, e.g. {missing[:3]}')
+        stored = ckpt.get(CKPT_KEY) if isinstance(ckpt, dict) else None
+    else:
+        model.init_weights()
+    return model.to(device).eval(), stored
+
+
+@torch.no_grad()
+def localise(model, images, threshold, eval_size):
+    """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images."""
+    batch = torch.stack([
+        torch.from_numpy(cv2.resize(img, eval_size[::-1], interpolation=cv2.INTER_LINEAR))
+        .permute(2, 0, 1) for img in images])
+    feats = model.extract_feat(preprocess_images(model, batch))
+    feats = feats[-1] if isinstance(feats, (list, tuple)) else feats
+    boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True)
+    heat, _ = normalized_heatmaps(feats)
+    heat = F.interpolate(heat[:, None], size=eval_size, mode='bilinear', align_corners=False)
+    return heat[:, 0].cpu().numpy(), boxes.cpu(), degenerate.cpu()
+
+
+def draw(rows, threshold, out):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.patches as patches
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), 2, figsize=(6.4, 3.2 * len(rows)), squeeze=False)
+    for ax_row, row in zip(axes, rows):
+        img = row['img'][..., ::-1]  # BGR -> RGB
+        h, w = img.shape[:2]
+        ax_row[0].imshow(img)
+        ax_row[0].set_title(f'sample {row["idx"]}', fontsize=9)
+        ax_row[1].imshow(img)
+        heat = cv2.resize(row['heat'], (w, h), interpolation=cv2.INTER_LINEAR)
+        ax_row[1].imshow(heat, cmap='jet', alpha=0.5, vmin=0, vmax=1)
+
+        def rect(ax, box, w=w, h=h, **style):
+            x0, y0, x1, y1 = (float(v) for v in box)
+            ax.add_patch(patches.Rectangle((x0 * w - 0.5, y0 * h - 0.5), (x1 - x0) * w,
+                                           (y1 - y0) * h, fill=False, **style))
+
+        rect(ax_row[1], row['box'], edgecolor='yellow', linewidth=2)
+        title = f'k={threshold}: box area {row["area"]:.2f}'
+        if row['degenerate']:
+            title += ' (degenerate heatmap)'
+        if row['gt'] is not None:
+            for ax in ax_row:
+                rect(ax, row['gt'], edgecolor='lime', linewidth=1.5, linestyle='--')
+            title += f'\nIoU gt {row["iou"]:.2f} (full image {row["iou_full"]:.2f})'
+        if row['stored'] is not None:
+            rect(ax_row[1], row['stored'], edgecolor='white', linewidth=1.2, linestyle=':')
+        ax_row[1].set_title(title, fontsize=9)
+        for ax in ax_row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    legend = [patches.Patch(edgecolor='yellow', fill=False, label='heatmap box'),
+              patches.Patch(edgecolor='lime', fill=False, linestyle='--', label='ground truth'),
+              patches.Patch(edgecolor='gray', fill=False, linestyle=':',
+                            label='stored in checkpoint')]
+    fig.legend(handles=legend, loc='lower center', ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    out_dir = os.path.dirname(os.path.abspath(out))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.png', dir=out_dir)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, out)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    threshold, eval_size = hook_settings(cfg, args.threshold, args.eval_size)
+    dataset = build_dataset(cfg, args.split)
+    model, stored = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
+    if stored is not None:
+        dataset.load_state_dict(stored)
+    n = len(dataset)
+    if args.indices:
+        bad = [i for i in args.indices if not 0 <= i < n]
+        if bad:
+            raise ValueError(f'--indices {bad} out of range for {n} samples')
+        indices = args.indices
+    else:
+        rng = np.random.default_rng(args.seed)
+        indices = sorted(rng.choice(n, size=min(args.num, n), replace=False).tolist())
+    images = [read_image(dataset.raw_data_info(i)) for i in indices]
+    heat, boxes, degenerate = localise(model, images, threshold, eval_size)
+    gt_all = dataset.gt_boxes()
+    rows = []
+    for k, idx in enumerate(indices):
+        img = images[k]
+        scale = args.display_size / max(img.shape[:2])
+        if scale < 1:
+            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        gt = None if gt_all is None or torch.isnan(gt_all[idx]).any() else gt_all[idx]
+        row = dict(idx=idx, img=img, heat=heat[k], box=boxes[k], degenerate=bool(degenerate[k]),
+                   area=float((boxes[k, 2:] - boxes[k, :2]).prod()), gt=gt,
+                   stored=dataset.boxes[idx] if stored is not None else None)
+        if gt is not None:
+            row['iou'] = float(box_iou(boxes[k], gt))
+            row['iou_full'] = float(box_iou(torch.tensor([0., 0., 1., 1.]), gt))
+        rows.append(row)
+    draw(rows, threshold, args.out)
+    print(f'wrote {args.out}: {len(rows)} samples, threshold {threshold}, eval size {eval_size}'
+          + (f', mean IoU with gt {np.mean([r["iou"] for r in rows if r["gt"] is not None]):.3f}'
+             if any(r['gt'] is not None for r in rows) else ''))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
