@@ -80,6 +80,27 @@ def test_localize_matches_a_manual_pass_and_restores_train_mode():
         float((ds.gt_boxes()[:, 2:] - ds.gt_boxes()[:, :2]).prod(1).mean()), rel=1e-5)
 
 
+def test_localize_under_cpu_autocast_and_amp_detection():
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
+    from mmccrop.engine.hooks.box_refresh_hook import _amp_dtype
+
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    ds = BoxedDataset(dataset=BoxTestImages(num=5))
+    hook = BoxRefreshHook(threshold=0.3, eval_size=32)
+    fp32, _ = hook.localize(model, ds)
+    bf16, degenerate = hook.localize(model, ds, amp_dtype=torch.bfloat16)
+    assert bf16.dtype == torch.float32 and not degenerate.any()
+    assert (bf16 - fp32).abs().max() <= 4 / 32  # same boxes up to bf16 rounding
+    amp = object.__new__(AmpOptimWrapper)
+    amp.cast_dtype = torch.bfloat16
+    assert _amp_dtype(amp) == torch.bfloat16
+    amp.cast_dtype = None
+    assert _amp_dtype(amp) is True
+    assert _amp_dtype(object.__new__(OptimWrapper)) is False
+
+
 def test_hook_needs_a_boxed_dataset(tmp_path):
     class FakeRunner:
         class train_dataloader:  # noqa: N801
@@ -88,7 +109,7 @@ def test_hook_needs_a_boxed_dataset(tmp_path):
         BoxRefreshHook.boxed_dataset(FakeRunner)
 
 
-def _runner_cfg(work_dir, max_epochs, name, **extra):
+def _runner_cfg(work_dir, max_epochs, name, workers=0, **extra):
     cfg = dict(
         model=dict(type='_BoxTestNet'),
         work_dir=str(work_dir),
@@ -98,7 +119,8 @@ def _runner_cfg(work_dir, max_epochs, name, **extra):
                          dataset=dict(type='_BoxTestImages', num=10,
                                       pipeline=[dict(type='_BoxCropPack', size=32)])),
             sampler=dict(type='DefaultSampler', shuffle=True),
-            batch_size=4, num_workers=0, collate_fn=dict(type='pseudo_collate')),
+            batch_size=4, num_workers=workers, persistent_workers=workers > 0,
+            collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
         custom_hooks=[dict(type='BoxRefreshHook', warmup_epochs=1, interval=1, threshold=0.2,
@@ -121,17 +143,22 @@ def _hook(runner):
 @pytest.mark.slow
 def test_runner_refreshes_logs_saves_and_resumes(tmp_path):
     init = torch.tensor([0., 0., 1., 1.])
-    runner = Runner(**_runner_cfg(tmp_path, 3, 'boxes_run'))
+    # Two persistent (forked) workers: the refreshed boxes and the activation
+    # must reach them without a re-fork.
+    runner = Runner(**_runner_cfg(tmp_path, 3, 'boxes_run', workers=2))
     runner.train()
     ds = runner.train_dataloader.dataset
     model = runner.model
     # Epoch 1 is warm-up (no box), epochs 2-3 crop with the boxes.
     n = len(ds)
+    assert len(model.seen_boxes) == 3 * n
     assert model.seen_boxes[:n] == [None] * n
     assert all(b is not None for b in model.seen_boxes[n:])
-    # Refreshed after epochs 1 and 2 (not 3): the boxes changed.
+    # Refreshed after epochs 1 and 2 (not 3): the boxes changed, and epoch 3's
+    # samples carried exactly the boxes of the last refresh.
     assert ds.active
     assert (ds.boxes != init).any()
+    assert sorted(model.seen_boxes[2 * n:]) == sorted(map(tuple, ds.boxes.tolist()))
     # Logged: the log file, the message hub and the visualizer's scalars.
     log = open(glob.glob(osp.join(runner.log_dir, '*.log'))[0]).read()
     assert log.count('BoxRefreshHook: refreshed the boxes after epoch') == 2
