@@ -11,10 +11,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, 'configs', 'selfsup', 'snclr', '*.py')))
 
 
-def test_all_five_configs_exist():
+def test_all_configs_exist():
     names = {os.path.basename(p) for p in CONFIGS}
-    assert len(names) == 5, names
+    assert len(names) == 6, names
     assert sum('ccrop' in n for n in names) == 2 and sum('vit' in n for n in names) == 1
+    assert sum('paperloss' in n for n in names) == 1
 
 
 @pytest.mark.slow
@@ -31,6 +32,10 @@ def test_config_builds_model(path):
     model = MODELS.build(model_cfg)
     assert model.bank.bank.shape == (model_cfg['bank_size'], model_cfg['feat_dim'])
     assert model.topk == model_cfg['topk']
+    expected_form = 'paper' if 'paperloss' in path else 'code'
+    assert model.loss_form == expected_form
+    assert type(model.positiveness).__name__ == (
+        'AttentionPositiveness' if expected_form == 'paper' else 'CosinePositiveness')
     mean = model.data_preprocessor.mean.flatten().tolist()
     assert mean[0] > 1.0  # the dataset's normalisation reached the model
     if 'ccrop' in path:
