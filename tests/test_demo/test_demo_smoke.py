@@ -1,0 +1,28 @@
+"""The README's first command, `make demo`, at smoke size."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.mark.slow
+def test_demo_smoke_runs_end_to_end(tmp_path):
+    out_dir = tmp_path / 'demo'
+    r = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--smoke',
+                        '--work-dir', str(out_dir)], capture_output=True, text=True,
+                       timeout=900, cwd=ROOT)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    report = (out_dir / 'report.md').read_text()
+    # one row per run, with a kNN figure, and the ccrop row has box figures
+    rows = [line for line in report.splitlines() if line.startswith(('| rcrop', '| ccrop'))]
+    assert len(rows) == 2
+    ccrop = [c.strip() for c in rows[1].strip('|').split('|')]
+    assert 0.0 <= float(ccrop[3]) <= 100.0
+    assert 0.0 < float(ccrop[4]) <= 1.0 and 0.0 < float(ccrop[5]) <= 1.0
+    assert 'Box refreshes (ccrop, seed 0)' in report
+    for png in ('loss_curves.png', 'box_quality.png'):
+        assert (out_dir / png).stat().st_size > 1000
+    assert 'boxes at iter' in r.stdout and 'kNN top-1' in r.stdout
