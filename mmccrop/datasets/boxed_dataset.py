@@ -41,6 +41,7 @@ class _InjectedInfo:
         self.dataset, self.extra = dataset, extra
 
     def __enter__(self) -> None:
+        self.saved = vars(self.dataset).get('get_data_info')  # an instance-level override
         original = self.dataset.get_data_info
         extra = self.extra
 
@@ -52,7 +53,10 @@ class _InjectedInfo:
         self.dataset.get_data_info = get_data_info
 
     def __exit__(self, *exc: Any) -> None:
-        del self.dataset.get_data_info  # back to the class's method
+        if self.saved is None:
+            del self.dataset.get_data_info  # back to the class's method
+        else:
+            self.dataset.get_data_info = self.saved
 
 
 @DATASETS.register_module()
