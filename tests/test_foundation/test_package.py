@@ -57,3 +57,29 @@ def test_install_is_idempotent_and_fast():
                        timeout=120, env=dict(os.environ, PYTHON=sys.executable))
     assert r.returncode == 0, r.stderr
     assert 'nothing to do' in r.stdout, r.stdout
+
+
+@pytest.mark.slow
+def test_wheel_carries_configs_and_tools_in_mim_folder(tmp_path):
+    """setuptools follows the .mim links: a wheel ships configs/ and tools/."""
+    import shutil
+    import zipfile
+    src = tmp_path / 'src'
+    src.mkdir()
+    for name in ('pyproject.toml', 'README.md'):
+        shutil.copy(osp.join(ROOT, name), src / name)
+    for name in ('configs', 'tools'):
+        shutil.copytree(osp.join(ROOT, name), src / name)
+    shutil.copytree(osp.join(ROOT, 'mmccrop'), src / 'mmccrop', symlinks=True,
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    assert os.path.islink(src / 'mmccrop' / '.mim' / 'configs')
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+                        '--no-build-isolation', '-w', str(tmp_path / 'dist'), str(src)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    wheel = next((tmp_path / 'dist').glob('mmccrop-*.whl'))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert 'mmccrop/.mim/tools/train.py' in names
+    assert 'mmccrop/.mim/configs/selfsup/_base_/default_runtime.py' in names
+    assert 'mmccrop/.mim/configs/demo/mocov2_resnet18_1xb64-coslr-20e_synthetic-rcrop.py' in names
+    assert not any(n.startswith('tests/') for n in names)
