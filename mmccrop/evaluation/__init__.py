@@ -1,0 +1,1 @@
+from .accuracy import Accuracy  # noqa: F401

@@ -6,8 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from mmccrop.functional.contrastive import cosine_similarity_loss, info_nce, nt_xent
-from mmccrop.functional.dist import (all_gather_with_grad, batch_shuffle_ddp,
-                                     batch_unshuffle_ddp, concat_all_gather, get_dist_info)
+from mmccrop.functional.dist import (
+    all_gather_with_grad,
+    batch_shuffle_ddp,
+    batch_unshuffle_ddp,
+    concat_all_gather,
+    get_dist_info,
+)
 
 
 def _unit(*shape, seed=0):

@@ -10,8 +10,12 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from mmccrop.functional.contrastive import nt_xent
-from mmccrop.functional.dist import (all_gather_with_grad, batch_shuffle_ddp,
-                                     batch_unshuffle_ddp, concat_all_gather)
+from mmccrop.functional.dist import (
+    all_gather_with_grad,
+    batch_shuffle_ddp,
+    batch_unshuffle_ddp,
+    concat_all_gather,
+)
 
 WORLD, N, D = 2, 3, 4
 

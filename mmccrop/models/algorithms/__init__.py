@@ -1,11 +1,13 @@
 from .base import BaseSelfSupAlgorithm
 from .base_momentum import BaseMomentumAlgorithm
 from .byol import BYOL
+from .linear_classifier import LinearClassifier
 from .mocov2 import MoCoV2
 from .simclr import SimCLR
 from .simsiam import SimSiam
 from .snclr import SNCLR
 
 __all__ = [
-    'BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL', 'SNCLR'
+    'BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL', 'SNCLR',
+    'LinearClassifier'
 ]
