@@ -88,10 +88,13 @@ def _model_cfg(args) -> dict:
 
 
 def bench_step(args, device: torch.device) -> None:
+    from mmengine.logging import MMLogger
+
     from mmccrop.registry import MODELS
     from mmccrop.structures.data_sample import SelfSupDataSample
     from mmccrop.utils import register_all_modules
     register_all_modules()
+    MMLogger.get_instance('bench_snclr_topk', log_level='WARNING')  # quiet init_weights
 
     torch.manual_seed(0)
     model = MODELS.build(_model_cfg(args)).to(device)
