@@ -66,7 +66,8 @@ class AttentionPositiveness(BaseModule):
         min_gamma: Lower bound of a learnable gamma.
         threshold: Zero weights whose softmax is ``<= 1/K``.
         detach: Stop the gradient through the weights.  Then f1, f2 and gamma
-            receive no gradient from the loss at all.
+            receive no gradient from the loss at all (under DDP that needs
+            ``find_unused_parameters=True``).
     """
 
     def __init__(self,
