@@ -69,9 +69,8 @@ def test_save_load_continue_bit_for_bit(tmp_path):
     path = tmp_path / 'bank.pth'
     torch.save(a.state_dict(), path)
 
-    torch.manual_seed(123)  # a different random initial bank
-    b = NeighborBank(size=16, dim=8, chunk_size=5)
-    assert not torch.equal(a.bank, b.bank)
+    b = NeighborBank(size=16, dim=8, chunk_size=5, seed=1)  # another initial bank
+    assert not torch.equal(a.bank, b.bank) and not torch.equal(a.ids, b.ids)
     b.load_state_dict(torch.load(path, weights_only=True))
     for step in range(3, 6):  # continue both identically
         q, ids = _keys(6, 8, seed=step), torch.arange(6) + 6 * step
@@ -82,3 +81,15 @@ def test_save_load_continue_bit_for_bit(tmp_path):
         b.enqueue(q, ids)
     for name in ('bank', 'ids', 'ptr'):
         assert torch.equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_initial_bank_is_seeded_not_global_rng():
+    torch.manual_seed(1)
+    a = NeighborBank(size=32, dim=8)
+    torch.manual_seed(2)
+    b = NeighborBank(size=32, dim=8)
+    assert torch.equal(a.bank, b.bank)  # ranks start identical whatever their RNG
+    torch.testing.assert_close(a.bank.norm(dim=1), torch.ones(32))
+    assert not torch.equal(a.bank, NeighborBank(size=32, dim=8, seed=3).bank)
+    idx = torch.tensor([[3, 1], [0, 31]])
+    assert a.rows(idx).shape == (2, 2, 8) and torch.equal(a.rows(idx)[1, 1], a.bank[31])

@@ -128,11 +128,16 @@ class SNCLR(BaseMomentumAlgorithm):
         return torch.as_tensor([int(i) for i in ids], dtype=torch.long, device=device)
 
     def _neighbors(self, keys: Tensor, ids: Tensor):
-        """Local top-K neighbours and the keys/neighbours of all ranks."""
-        sim, _, nbrs = self.bank.search(keys, self.topk, ids)
+        """Local top-K neighbours and the keys/neighbours of all ranks.
+
+        Every rank holds the same bank, so the ranks exchange the neighbour
+        indices (``(B, K)`` ints) rather than the vectors, and read the rows
+        from their own copy.
+        """
+        sim, idx, nbrs = self.bank.search(keys, self.topk, ids)
         all_keys = concat_all_gather(keys)
         if self.topk > 0:
-            all_nbrs = concat_all_gather(nbrs)
+            all_nbrs = self.bank.rows(concat_all_gather(idx), keys.dtype)
         else:  # nothing to gather
             all_nbrs = keys.new_zeros(all_keys.size(0), 0, keys.size(1))
         return sim, nbrs, all_keys, all_nbrs

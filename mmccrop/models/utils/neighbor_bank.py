@@ -20,11 +20,14 @@ class NeighborBank(BaseModule):
     The bank, the write pointer and the sample ids of the entries are
     persistent buffers, so checkpoints hold them and a resumed run continues
     bit for bit.  The bank starts as random unit vectors (so a search works
-    from the first step) with id ``-1`` ("no sample").
+    from the first step) with id ``-1`` ("no sample"), drawn from a private
+    generator seeded with ``seed``: the same on every rank whatever the global
+    random state.
 
     Typical use per step: :meth:`search` the current keys (the bank as it
     was *before* this step), then :meth:`enqueue` them.  ``enqueue`` gathers
-    the keys of all ranks, so every rank's bank stays identical.
+    the keys of all ranks, so every rank's bank stays identical, and ranks can
+    exchange neighbour *indices* and read the rows locally (:meth:`rows`).
 
     Args:
         size: Number of entries.
@@ -35,6 +38,7 @@ class NeighborBank(BaseModule):
         exclude_self: In :meth:`search`, skip entries whose id equals the
             query's id (a sample's own stale projection from an earlier
             epoch, which would otherwise be its nearest "neighbour").
+        seed: Seed of the initial random bank.
         init_cfg: Unused (no learnable weights); kept for BaseModule.
     """
 
@@ -43,6 +47,7 @@ class NeighborBank(BaseModule):
                  dim: int = 256,
                  chunk_size: Optional[int] = None,
                  exclude_self: bool = True,
+                 seed: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(size, int) or size < 1:
@@ -55,7 +60,8 @@ class NeighborBank(BaseModule):
         self.size, self.dim = size, dim
         self.chunk_size = chunk_size
         self.exclude_self = exclude_self
-        self.register_buffer('bank', F.normalize(torch.randn(size, dim), dim=1))
+        init = torch.randn(size, dim, generator=torch.Generator().manual_seed(seed))
+        self.register_buffer('bank', F.normalize(init, dim=1))
         self.register_buffer('ids', torch.full((size,), -1, dtype=torch.long))
         self.register_buffer('ptr', torch.zeros(1, dtype=torch.long))
 
@@ -87,8 +93,13 @@ class NeighborBank(BaseModule):
             query, self.bank, k, chunk_size=self.chunk_size,
             query_ids=query_ids.to(self.ids.device).long() if use_ids else None,
             bank_ids=self.ids if use_ids else None, normalized=True)
-        neighbors = self.bank[idx.reshape(-1)].reshape(query.size(0), k, self.dim)
-        return sim, idx, neighbors.to(out_dtype)
+        return sim, idx, self.rows(idx, out_dtype)
+
+    @torch.no_grad()
+    def rows(self, index: Tensor, dtype: Optional[torch.dtype] = None) -> Tensor:
+        """Bank rows at ``index`` (any shape), shaped ``index.shape + (dim,)``."""
+        out = self.bank[index.reshape(-1)].reshape(*index.shape, self.dim)
+        return out if dtype is None else out.to(dtype)
 
     @torch.no_grad()
     def enqueue(self, keys: Tensor, ids: Optional[Tensor] = None,
