@@ -39,6 +39,8 @@ class SNCLR(BaseMomentumAlgorithm):
        projection ``y1`` and the neighbours of ``k2`` (``positiveness``).
     4. loss of ``z1`` against the keys of view 2 and their neighbours gathered
        from all ranks (``loss_form``, see below), plus the mirrored term.
+       The ranks hold identical banks, so they exchange neighbour indices and
+       read the rows locally.
     5. the view-2 keys of all ranks (and their sample ids) enter the bank.
 
     ``loss_form='code'`` is the authors' released code: a soft-target
@@ -47,7 +49,8 @@ class SNCLR(BaseMomentumAlgorithm):
     the paper's Eq.: InfoNCE with ``sum_i w_i exp(.)`` (``w_0 = 1``) as the
     numerator; use it with ``AttentionPositiveness``.  Both directions are
     summed, as in the authors' code.  Masks are built per sample from its
-    global index, so any rank count and batch size work.
+    global index (not from the rank and a fixed batch size); the gathers need
+    the same batch size on every rank (``drop_last=True``).
 
     The momentum follows a per-iteration cosine schedule from ``momentum`` to
     1 (:class:`BaseMomentumAlgorithm`).  The bank is a persistent buffer of
