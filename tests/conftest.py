@@ -18,6 +18,19 @@ def _cpu_threads():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """Each test starts in scope 'mmccrop' and cannot leak another one.
+
+    mmengine's current default scope is process-global: a test that builds
+    an mmdet/mmseg Runner would otherwise leave 'mmseg' current, and later
+    builds through mmccrop's registries would search mmseg's.
+    """
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmccrop'):
+        yield
+
+
 @pytest.fixture
 def repo_root() -> str:
     return ROOT
