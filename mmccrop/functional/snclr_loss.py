@@ -76,7 +76,9 @@ def _candidate_logits(query: Tensor, keys: Tensor, neighbors: Tensor, pos_index:
     """
     n, k1 = keys.size(0), neighbors.size(1) + 1
     candidates = torch.cat([keys[:, None], neighbors], dim=1).reshape(n * k1, -1)
-    logits = query @ candidates.to(query.dtype).t() / temperature
+    # The product may run in half precision (autocast); the softmax over
+    # N * (K + 1) candidates runs in fp32.
+    logits = (query @ candidates.to(query.dtype).t()).float() / temperature
     own_cols = pos_index.long()[:, None] * k1 + torch.arange(k1, device=query.device)
     return logits, own_cols
 

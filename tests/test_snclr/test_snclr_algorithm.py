@@ -113,3 +113,18 @@ def test_checkpoint_round_trip_continues_bit_for_bit(tmp_path):
         assert torch.equal(a(*batch, mode='loss')['loss'], b(*batch, mode='loss')['loss'])
     for name in ('bank', 'ids', 'ptr'):
         assert torch.equal(getattr(a.bank, name), getattr(b.bank, name))
+
+
+@pytest.mark.parametrize('loss_form', ['code', 'paper'])
+def test_autocast_step_keeps_fp32_bank_and_loss(loss_form):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_snclr_cfg(loss_form))
+    views, samples = tiny_batch()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = model(views, samples, mode='loss')
+    out['loss'].backward()
+    assert out['loss'].dtype == torch.float32 and torch.isfinite(out['loss'])
+    assert model.bank.bank.dtype == torch.float32 and int(model.bank.ptr) == 4
+    torch.testing.assert_close(model.bank.bank[:4].norm(dim=1), torch.ones(4))
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(bool(torch.isfinite(g).all()) for g in grads)

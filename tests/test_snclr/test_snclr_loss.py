@@ -129,3 +129,13 @@ def test_attention_positiveness_and_threshold():
     w = torch.tensor([[0.125, 0.25, 0.25, 0.375]])  # exact in binary
     # w <= 1/K is zeroed, 1/K itself included; kept values unchanged.
     assert threshold_positiveness(w).tolist() == [[0.0, 0.0, 0.0, 0.375]]
+
+
+@pytest.mark.parametrize('fn', [snclr_loss_paper, snclr_loss_code])
+def test_half_precision_inputs_give_fp32_loss(fn):
+    query, keys, nbrs, w, pos = _inputs(n=64, k=5, seed=8)
+    ref = fn(query, keys, nbrs, w, pos, T)
+    half = fn(query.bfloat16(), keys.bfloat16(), nbrs.bfloat16(), w.bfloat16(), pos, T)
+    assert half.dtype == torch.float32
+    # Only the inputs were rounded to bf16: the softmax itself is fp32.
+    assert abs(float(half) - float(ref)) < 0.05 * float(ref)
