@@ -83,3 +83,42 @@ def test_gather_shuffle_and_grad_on_two_ranks():
     # The shuffled slices partition the global batch.
     shuffled = torch.cat([r['shuffled'] for r in res])
     assert sorted(shuffled[:, 0].tolist()) == sorted(xs[:, 0].tolist())
+
+
+def _moco_worker(rank: int, port: int, out_dir: str) -> None:
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    try:
+        from mmccrop.registry import MODELS
+        torch.manual_seed(0)  # same initial weights and queue on both ranks
+        model = MODELS.build(dict(
+            type='MoCoV2', queue_len=10, feat_dim=8, momentum=0.9, shuffle_bn=True,
+            backbone=dict(type='CIFARResNet', depth=18, base_channels=8, out_indices=(3, ),
+                          norm_eval=False),
+            neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=16, out_channels=8),
+            head=dict(type='ContrastiveHead', loss=dict(type='InfoNCELoss', temperature=0.2))))
+        model.init_weights()
+        model.train()
+        g = torch.Generator().manual_seed(rank)
+        views = [torch.randn(N, 3, 16, 16, generator=g) for _ in range(2)]
+        loss = model.loss(views)['loss']
+        loss.backward()
+        torch.save(dict(queue=model.queue, ptr=model.queue_ptr, loss=loss.detach()),
+                   os.path.join(out_dir, f'moco{rank}.pth'))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.dist
+def test_mocov2_enqueues_keys_of_all_ranks():
+    with tempfile.TemporaryDirectory() as tmp:
+        mp.spawn(_moco_worker, args=(_free_port(), tmp), nprocs=WORLD, join=True)
+        res = [torch.load(os.path.join(tmp, f'moco{r}.pth')) for r in range(WORLD)]
+    for r in res:
+        assert r['ptr'].item() == WORLD * N  # both ranks' keys went in
+        assert torch.isfinite(r['loss'])
+    torch.testing.assert_close(res[0]['queue'], res[1]['queue'], rtol=0, atol=0)
+    # The written rows are unit keys, different for the two ranks' images.
+    keys = res[0]['queue'][:WORLD * N]
+    torch.testing.assert_close(keys.norm(dim=1), torch.ones(WORLD * N))
+    assert not torch.allclose(keys[:N], keys[N:])
