@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmccrop.registry import MODELS
+from mmccrop.registry import HOOKS, MODELS
 from mmccrop.utils import register_all_modules
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -70,6 +70,11 @@ def test_selfsup_config_builds(path):
         assert 'ContrastiveCrop' not in str(cfg.train_dataloader), name
     if name.startswith('simsiam'):
         assert 'FixedLrHook' in hooks
+    for hook in cfg.get('custom_hooks', []):
+        with DefaultScope.overwrite_default_scope('mmccrop'):
+            HOOKS.build(hook)  # the arguments are accepted
+    # The model normalises like the dataset config says.
+    assert cfg.model.data_preprocessor == cfg.data_preprocessor, name
     assert cfg.train_dataloader.get('drop_last', False), 'ranks need equal batches'
 
 

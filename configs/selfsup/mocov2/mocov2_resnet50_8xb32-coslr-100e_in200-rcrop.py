@@ -3,37 +3,13 @@
 # to 0; MoCo v2 augmentations with blur.
 _base_ = [
     '../_base_/models/mocov2_resnet50.py',
+    '../_base_/datasets/imagenet_rcrop.py',
     '../_base_/schedules/sgd_coslr-100e_in1k.py',
     '../_base_/default_runtime.py',
 ]
 
-view_pipeline = [
-    dict(type='RandomResizedCrop', size=224, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2),
-    dict(type='GaussianBlur', sigma=(0.1, 2.0), prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
-]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackSelfSupInputs', meta_keys=['img_path', 'img_shape']),
-]
+model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
-# The subset is given by a list file, one 'train/<wnid>/<image> <label>' line per
-# image of the 200 classes (labels 0..199 in the class-list order).
-train_dataloader = dict(
-    batch_size=32,  # x 8 GPUs = 256
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='ImageFolder',
-        data_root='data/imagenet',
-        data_prefix='',
-        ann_file='meta/imagenet200_train.txt',
-        pipeline=train_pipeline))
+# The subset is a list file under data_root, one 'train/<wnid>/<image> <label>' line
+# per image of the 200 classes (labels 0..199 in the class-list order).
+train_dataloader = dict(dataset=dict(data_prefix='', ann_file='meta/imagenet200_train.txt'))

@@ -3,34 +3,13 @@
 # wd 1e-4, cosine per epoch to 0.1 * lr; no blur.
 _base_ = [
     '../_base_/models/simclr_resnet18_cifar.py',
+    '../_base_/datasets/tiny200_rcrop.py',
     '../_base_/schedules/sgd_coslr-500e_cifar.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(mean=[122.45, 114.27, 101.36], std=[70.64, 68.62, 71.94]))
+# Normalise with the dataset's statistics.
+model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
-view_pipeline = [
-    dict(type='RandomResizedCrop', size=64, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2),
-]
-train_pipeline = [
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackSelfSupInputs', meta_keys=['img_shape']),
-]
-
-train_dataloader = dict(
-    batch_size=128,  # x 4 GPUs = 512
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='TinyImageNet200',
-        data_root='data/tiny-imagenet-200',
-        split='train',
-        pipeline=train_pipeline))
+# 4 GPUs x 128 = the authors' 512.
+train_dataloader = dict(batch_size=128)

@@ -1,53 +1,28 @@
-# SimSiam, CIFAR-stem ResNet-18, CIFAR-100 (50k train images, 32 px), ContrastiveCrop.
+# SimSiam, CIFAR-stem ResNet-18, CIFAR-100 (32 px), ContrastiveCrop.
 # Authors' small-dataset settings (FACTS.md): 500 epochs, total batch 512, SGD lr 0.5,
 # wd 1e-4, cosine per epoch to 0.1 * lr; no blur.
-# ContrastiveCrop: alpha 0.1 (authors' code on small sets), boxes from the
-# heatmap with k = 0.1, first computed after epoch 100 and refreshed every 100.
+# ContrastiveCrop: alpha 0.1 (dataset base), boxes from the heatmap with k = 0.1,
+# first computed after epoch 100 and refreshed every 100 epochs.
 _base_ = [
     '../_base_/models/simsiam_resnet18_cifar.py',
+    '../_base_/datasets/cifar100_ccrop.py',
     '../_base_/schedules/sgd_coslr-500e_cifar.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    data_preprocessor=dict(mean=[129.31, 124.06, 112.43], std=[68.16, 65.38, 70.43]))
+# Normalise with the dataset's statistics.
+model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
-view_pipeline = [
-    dict(type='ContrastiveCrop', size=32, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3),
-         alpha=0.1),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2),
-]
-train_pipeline = [
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackSelfSupInputs', meta_keys=['img_shape']),
-]
-
-train_dataloader = dict(
-    batch_size=128,  # x 4 GPUs = 512
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='BoxedDataset',
-        init_box=(0., 0., 1., 1.),
-        dataset=dict(
-            type='CIFAR100',
-            data_root='data/cifar100',
-            split='train',
-            pipeline=train_pipeline)))
+# 4 GPUs x 128 = the authors' 512.
+train_dataloader = dict(batch_size=128)
 
 custom_hooks = [
     dict(type='BoxRefreshHook', warmup_epochs=100, interval=100, threshold=0.1,
          eval_size=32, batch_size=512, num_workers=4),
+    # SimSiam keeps the predictor lr at the base lr.
     dict(type='FixedLrHook', keys=('predictor', )),
 ]
 
-# SimSiam keeps the predictor lr at the base lr (FixedLrHook); it needs
-# the predictor in param groups of its own.
+# FixedLrHook needs the predictor in param groups of its own.
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'predictor': dict(lr_mult=1.0)}))
