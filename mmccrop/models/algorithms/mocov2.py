@@ -1,12 +1,19 @@
 """MoCo v2 (Chen et al. 2020): momentum contrast with a queue of negatives."""
+import logging
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from torch import Tensor
 
-from mmccrop.functional.dist import batch_shuffle_ddp, batch_unshuffle_ddp, concat_all_gather
+from mmccrop.functional.dist import (
+    batch_shuffle_ddp,
+    batch_unshuffle_ddp,
+    concat_all_gather,
+    get_dist_info,
+)
 from mmccrop.registry import MODELS
 
 from .base import SampleList
@@ -36,7 +43,8 @@ class MoCoV2(BaseMomentumAlgorithm):
         feat_dim: Embedding size (the neck's ``out_channels``).
         momentum: EMA momentum of the key encoder (0.999).
         shuffle_bn: Shuffle the key batch across ranks before the key encoder
-            (Shuffle-BN).  Set False when the model uses SyncBN instead.
+            (Shuffle-BN).  Set False when the model uses SyncBN instead.  In a
+            single process it cannot help and a warning is logged once.
         data_preprocessor: Config or module.
         init_cfg: mmengine init config.
     """
@@ -55,6 +63,7 @@ class MoCoV2(BaseMomentumAlgorithm):
         self.shuffle_bn = shuffle_bn
         self.register_buffer('queue', F.normalize(torch.randn(queue_len, feat_dim), dim=1))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        self._warned_single_rank = False
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: Tensor) -> None:
@@ -78,6 +87,13 @@ class MoCoV2(BaseMomentumAlgorithm):
         self._check_views(inputs, 2, 'MoCoV2')
         im_q, im_k = inputs[0], inputs[1]
         q = self.neck(self.backbone(im_q))[0]
+
+        if self.shuffle_bn and not self._warned_single_rank and get_dist_info()[1] == 1:
+            # Within one process BN sees the whole key batch: shuffling cannot hide it.
+            print_log('MoCoV2: shuffle_bn=True has no effect in a single process; BN '
+                      'statistics can leak across the batch. Train on several GPUs or use '
+                      'SyncBN.', logger='current', level=logging.WARNING)
+            self._warned_single_rank = True
 
         with torch.no_grad():
             self.momentum_update()
