@@ -25,16 +25,16 @@ from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
-    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-20e_synthetic-rcrop.py'),
-    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-20e_synthetic-ccrop.py'),
+    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-rcrop.py'),
+    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-ccrop.py'),
 }
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 20)')
-    p.add_argument('--num-images', type=int, default=None, help='training images (config: 2000)')
+    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 16)')
+    p.add_argument('--num-images', type=int, default=None, help='training images (config: 1000)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0], help='one run pair per seed')
     p.add_argument('--smoke', action='store_true', help='a few iterations, for tests')
     return p.parse_args(argv)

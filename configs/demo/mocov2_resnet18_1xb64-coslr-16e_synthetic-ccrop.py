@@ -1,7 +1,7 @@
 # The demo with ContrastiveCrop: boxes localised from the model's own last-stage
 # heatmap after a warm-up, refreshed every `interval` epochs, crops placed by
 # Beta(alpha, alpha) inside each box. Same model, data and schedule as -rcrop.
-_base_ = ['./mocov2_resnet18_1xb64-coslr-20e_synthetic-rcrop.py']
+_base_ = ['./mocov2_resnet18_1xb64-coslr-16e_synthetic-rcrop.py']
 
 img_size = 64
 crop = dict(type='ContrastiveCrop', size=img_size, scale=(0.2, 1.0), alpha=0.6)
@@ -21,12 +21,12 @@ train_dataloader = dict(
         _delete_=True,
         type='BoxedDataset',
         init_box=(0., 0., 1., 1.),
-        dataset=dict(type='SyntheticObjects', num_images=2000, img_size=img_size,
+        dataset=dict(type='SyntheticObjects', num_images=1000, img_size=img_size,
                      num_classes=10, clutter=0.5, seed=0, split='train',
                      pipeline=train_pipeline)))
 
 custom_hooks = [
-    dict(type='BoxRefreshHook', warmup_epochs=5, interval=5, threshold=0.1,
+    dict(type='BoxRefreshHook', warmup_epochs=4, interval=4, threshold=0.1,
          eval_size=img_size, batch_size=128, num_workers=0),
     {{_base_.knn_hook}},
 ]
