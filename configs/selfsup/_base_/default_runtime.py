@@ -7,6 +7,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Resumed runs continue the random streams (mmengine's resume re-seeds them).
+    rng_state=dict(type='RNGStateHook'),
 )
 
 env_cfg = dict(
