@@ -1,1 +1,2 @@
+from .checkpoint_loader import load_from_local  # noqa: F401
 from .hooks import *  # noqa: F401,F403

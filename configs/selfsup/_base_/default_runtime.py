@@ -9,6 +9,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Resumed runs continue the random streams (mmengine's resume re-seeds them).
     rng_state=dict(type='RNGStateHook'),
+    # A resume from another model's checkpoint fails naming the keys (mmengine: strict=False).
+    strict_resume=dict(type='StrictResumeHook'),
 )
 
 env_cfg = dict(
