@@ -55,7 +55,10 @@ def read_image(info: dict, backend_args: Optional[dict] = None) -> np.ndarray:
             raise KeyError('BoxRefreshHook: a data info has neither "img" nor "img_path" '
                            f'(keys: {sorted(info)})')
         buf = np.frombuffer(file_get(path, backend_args=backend_args), np.uint8)
-        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        try:  # an empty buffer makes cv2 raise (naming no file) instead of returning None
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+        except cv2.error:
+            img = None
         if img is None:
             raise OSError(f'BoxRefreshHook: cannot decode image {path!r}')
     img = np.asarray(img)
