@@ -1,0 +1,79 @@
+"""mmengine's CheckpointHook, made crash-safe on local disks."""
+import os
+import os.path as osp
+from typing import List
+
+from mmengine.dist import is_main_process
+from mmengine.fileio.backends import LocalBackend
+from mmengine.hooks import CheckpointHook
+
+from mmccrop.registry import HOOKS
+from mmccrop.utils.fileio import atomic_write
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """:class:`~mmengine.hooks.CheckpointHook` that never leaves a broken "latest" checkpoint.
+
+    mmengine 0.10 writes ``epoch_N.pth`` in place (``open(path, 'wb')``),
+    deletes the checkpoints beyond ``max_keep_ckpts`` *before* writing the
+    new one, and then rewrites ``work_dir/last_checkpoint`` in place.  A
+    process killed, or a disk filling up, during the write therefore leaves
+    a truncated ``epoch_N.pth`` under its final name and, with
+    ``max_keep_ckpts=1``, no complete checkpoint at all, while
+    ``last_checkpoint`` points to a deleted file (``--resume`` fails).
+
+    On local storage this hook instead writes ``.epoch_N.pth.tmp``, fsyncs
+    it and ``os.replace``-s it onto ``epoch_N.pth``; only then are the old
+    checkpoints removed and ``last_checkpoint`` replaced (atomically).  A
+    failed write removes the temporary file and re-raises; the previous
+    checkpoints and ``last_checkpoint`` are untouched.  Other storage
+    backends (object stores, whose uploads are all-or-nothing) fall back to
+    mmengine's behaviour.  Accepts exactly ``CheckpointHook``'s arguments.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        if not isinstance(self.file_backend, LocalBackend):
+            return super()._save_checkpoint_with_step(runner, step, meta)
+        dropped: List[int] = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
+                                            and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                dropped.append(self.keep_ckpt_ids[0])  # the deque drops it on append
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        tmp_filename = f'.{ckpt_filename}.tmp'
+        tmp_path = self.file_backend.join_path(self.out_dir, tmp_filename)
+        try:
+            runner.save_checkpoint(  # written by rank 0 only (master_only)
+                self.out_dir, tmp_filename, self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler, meta=meta,
+                by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+            if is_main_process():
+                with open(tmp_path, 'rb+') as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp_path, self.last_ckpt)
+        except BaseException:
+            if is_main_process() and osp.exists(tmp_path):
+                os.remove(tmp_path)
+            raise
+        if not is_main_process():
+            return
+        for old in dropped:
+            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old))
+            if osp.isfile(path):
+                os.remove(path)
+        save_file = osp.join(runner.work_dir, 'last_checkpoint')
+        atomic_write(save_file, lambda tmp: _write_text(tmp, self.last_ckpt))
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, 'w') as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
