@@ -6,8 +6,10 @@ from mmccrop.evaluation import Accuracy
 from mmccrop.registry import METRICS, MODELS
 from mmccrop.structures.data_sample import SelfSupDataSample
 
-CFG = dict(type='LinearClassifier', in_channels=512, num_classes=3,
-           backbone=dict(type='CIFARResNet', depth=18, out_indices=(3, ), norm_eval=False))
+# ResNet-18 depth at width 16 (128 output channels): cheap on CPU.
+CFG = dict(type='LinearClassifier', in_channels=128, num_classes=3,
+           backbone=dict(type='CIFARResNet', depth=18, base_channels=16, out_indices=(3, ),
+                         norm_eval=False))
 
 
 def _batch(n=6):
