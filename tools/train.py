@@ -65,12 +65,38 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def init_cpu_dist(cfg: Config) -> None:
+    """Start the process group for a CPU-only ``--launcher pytorch`` run.
+
+    mmengine 0.10's pytorch launcher calls ``torch.cuda.set_device``
+    unconditionally, which fails without a GPU; the Runner skips its own
+    initialisation when the group already exists.  Its default DDP wrapper
+    also passes ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU
+    modules, so the wrapper config gets ``device_ids=None``.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.launcher != 'pytorch' or torch.cuda.is_available() or dist.is_initialized():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
+    if backend != 'gloo':
+        raise RuntimeError(f'No GPU found, and dist backend {backend!r} needs one; for CPU '
+                           'runs use gloo (MMCCROP_DIST_BACKEND=gloo bash tools/dist_train.sh)')
+    dist.init_process_group(backend='gloo')  # rank/world/master from torchrun's env
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.setdefault('device_ids', None)
+    cfg.model_wrapper_cfg = wrapper
+
+
 def main() -> None:
     args = parse_args()
     import mmccrop  # noqa: F401  (version checks, safe checkpoint globals)
     from mmccrop.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
+    init_cpu_dist(cfg)
     if 'runner_type' in cfg:
         from mmccrop.registry import RUNNERS
         runner = RUNNERS.build(cfg)
