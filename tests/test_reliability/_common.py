@@ -15,7 +15,7 @@ img_size = 32
 data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
                          std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
 backbone = dict(type='CIFARResNet', depth=18, base_channels=8, out_indices=(3, ),
-                norm_cfg=dict(type='BN'), norm_eval=False, zero_init_residual=False)
+                norm_cfg={norm_cfg}, norm_eval=False, zero_init_residual=False)
 view = [
     dict(type='ContrastiveCrop', size=img_size, scale=(0.2, 1.0), alpha=0.6),
     dict(type='RandomFlip', prob=0.5),
@@ -36,7 +36,7 @@ optim_wrapper = dict(type='OptimWrapper',
 param_scheduler = [dict(type='CosineAnnealingLR', T_max={max_epochs}, eta_min=0.001,
                         by_epoch=True, begin=0, end={max_epochs})]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs={max_epochs})
-custom_hooks = [dict(type='BoxRefreshHook', warmup_epochs=1, interval=1, threshold=0.1,
+custom_hooks = [dict(type='BoxRefreshHook', warmup_epochs=1, interval=1, threshold={threshold},
                      eval_size=img_size, batch_size=8, num_workers=0)] + {extra_hooks}
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
@@ -79,9 +79,13 @@ model = dict(
 
 
 def write_config(path, algorithm='moco', max_epochs=4, num_images=16, lr=0.05,
-                 extra_imports=(), extra_hooks=()):
-    """Write a tiny ccrop pretraining config to ``path``; returns ``str(path)``."""
+                 extra_imports=(), extra_hooks=(), norm_cfg=None, threshold=0.1):
+    """Write a tiny ccrop pretraining config to ``path``; returns ``str(path)``.
+
+    ``norm_cfg`` is the backbone's (BN by default).
+    """
     text = _COMMON.format(num_images=num_images, lr=lr, max_epochs=max_epochs,
+                          norm_cfg=repr(norm_cfg or dict(type='BN')), threshold=threshold,
                           extra_imports=', '.join(repr(m) for m in extra_imports),
                           extra_hooks=repr(list(extra_hooks)))
     text += MOCO if algorithm == 'moco' else SNCLR
