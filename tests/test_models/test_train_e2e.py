@@ -74,3 +74,39 @@ def test_simsiam_config_keeps_predictor_lr_fixed(tmp_path):
     assert fixed == {0.5}
     # The rest follows the cosine: 0.05 + 0.45 * (1 + cos(pi / 2)) / 2 after epoch 1.
     assert others == {0.275}
+
+
+@pytest.mark.slow
+def test_linear_probe_config_loads_backbone_trains_and_scores(tmp_path):
+    from mmccrop.registry import MODELS
+    torch.manual_seed(0)
+    pre = MODELS.build(dict(type='SimSiam', backbone=dict(
+        type='CIFARResNet', depth=18, base_channels=16, out_indices=(3, ), norm_eval=False),
+        neck=dict(type='NonLinearNeck', in_channels=128, hid_channels=32, out_channels=32),
+        head=dict(type='LatentPredictHead', predictor=dict(
+            type='NonLinearNeck', in_channels=32, hid_channels=8, out_channels=32,
+            with_avg_pool=False))))
+    ckpt = str(tmp_path / 'pretrained.pth')
+    torch.save(dict(state_dict=pre.state_dict()), ckpt)
+
+    cfg = Config.fromfile(os.path.join(
+        ROOT, 'configs/benchmarks/classification/cifar10',
+        'resnet18-linear_1xb512-steplr-100e_cifar10.py'))
+    cfg.work_dir = str(tmp_path / 'work')
+    data_root = _fake_cifar10(tmp_path / 'data')
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(batch_size=4, num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = data_root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    cfg.model.in_channels = 128
+    cfg.model.backbone.base_channels = 16
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    cfg.launcher = 'none'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    torch.testing.assert_close(runner.model.backbone.conv1.weight, pre.backbone.conv1.weight)
+    metrics = runner.val_loop.run()
+    assert set(metrics) == {'accuracy/top1', 'accuracy/top5'}
+    assert 0 <= metrics['accuracy/top1'] <= metrics['accuracy/top5'] <= 100
