@@ -4,6 +4,8 @@
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node, e.g.
 #   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
 #   NNODES=2 NODE_RANK=1 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
+# Or an elastic rendezvous (same command on every node; NNODES may be a range MIN:MAX):
+#   NNODES=2 RDZV_ENDPOINT=10.1.1.1:29400 RDZV_ID=job42 bash tools/dist_train.sh CONFIG 8
 # CPU-only (gloo) runs: set MMCCROP_DIST_BACKEND=gloo (adds --cfg-options env_cfg.dist_cfg.backend=gloo).
 # DRY_RUN=1 prints the command instead of running it.
 set -euo pipefail
@@ -24,9 +26,15 @@ EXTRA=()
 if [ -n "${MMCCROP_DIST_BACKEND:-}" ]; then
   EXTRA=(--cfg-options "env_cfg.dist_cfg.backend=$MMCCROP_DIST_BACKEND")
 fi
-CMD=("$PYTHON" -m torch.distributed.run
-  --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
-  --nproc_per_node="$GPUS" --master_port="$PORT"
+if [ -n "${RDZV_ENDPOINT:-}" ]; then
+  # Elastic rendezvous: the same command on every node, no node ranks.
+  LAUNCH=(--nnodes="$NNODES" --rdzv-backend=c10d --rdzv-endpoint="$RDZV_ENDPOINT"
+    --rdzv-id="${RDZV_ID:-mmccrop}")
+else
+  LAUNCH=(--nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
+    --master_port="$PORT")
+fi
+CMD=("$PYTHON" -m torch.distributed.run "${LAUNCH[@]}" --nproc_per_node="$GPUS"
   "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@" "${EXTRA[@]}")
 if [ "${DRY_RUN:-0}" = "1" ]; then
   printf '%q ' "${CMD[@]}"; echo
