@@ -264,6 +264,7 @@ def test_checkpoint_carrying_code_is_refused(tmp_path, moco_checkpoint):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_good_checkpoint_still_resumes(tmp_path, moco_checkpoint):
     """The guards above do not get in the way of a matching checkpoint."""
     cfg = Config.fromfile(write_config(tmp_path / 'moco.py', 'moco', max_epochs=2, num_images=8))
