@@ -4,8 +4,6 @@
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node, e.g.
 #   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
 #   NNODES=2 NODE_RANK=1 MASTER_ADDR=10.1.1.1 bash tools/dist_train.sh CONFIG 8
-# Or an elastic rendezvous (same command on every node; NNODES may be a range MIN:MAX):
-#   NNODES=2 RDZV_ENDPOINT=10.1.1.1:29400 RDZV_ID=job42 bash tools/dist_train.sh CONFIG 8
 # CPU-only (gloo) runs: set MMCCROP_DIST_BACKEND=gloo (adds --cfg-options env_cfg.dist_cfg.backend=gloo).
 # DRY_RUN=1 prints the command instead of running it.
 set -euo pipefail
@@ -16,28 +14,5 @@ fi
 CONFIG=$1
 GPUS=$2
 shift 2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PYTHON=${PYTHON:-python}
-EXTRA=()
-if [ -n "${MMCCROP_DIST_BACKEND:-}" ]; then
-  EXTRA=(--cfg-options "env_cfg.dist_cfg.backend=$MMCCROP_DIST_BACKEND")
-fi
-if [ -n "${RDZV_ENDPOINT:-}" ]; then
-  # Elastic rendezvous: the same command on every node, no node ranks.
-  LAUNCH=(--nnodes="$NNODES" --rdzv-backend=c10d --rdzv-endpoint="$RDZV_ENDPOINT"
-    --rdzv-id="${RDZV_ID:-mmccrop}")
-else
-  LAUNCH=(--nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
-    --master_port="$PORT")
-fi
-CMD=("$PYTHON" -m torch.distributed.run "${LAUNCH[@]}" --nproc_per_node="$GPUS"
-  "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@" "${EXTRA[@]}")
-if [ "${DRY_RUN:-0}" = "1" ]; then
-  printf '%q ' "${CMD[@]}"; echo
-  exit 0
-fi
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "${CMD[@]}"
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec bash "$TOOLS/misc/torchrun.sh" "$GPUS" "$TOOLS/train.py" "$CONFIG" --launcher pytorch "$@"

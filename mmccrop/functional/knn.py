@@ -11,7 +11,8 @@ def knn_classify(train_feats: torch.Tensor,
                  num_classes: int,
                  k: int = 200,
                  temperature: float = 0.07,
-                 chunk_size: int = 256) -> torch.Tensor:
+                 chunk_size: int = 256,
+                 return_scores: bool = False) -> torch.Tensor:
     """Predict labels by a similarity-weighted vote of the k nearest neighbours.
 
     Features are L2-normalised, neighbours are ranked by cosine similarity
@@ -28,9 +29,10 @@ def knn_classify(train_feats: torch.Tensor,
         k: Neighbours per query (clipped to N).
         temperature: Softmax temperature of the vote weights.
         chunk_size: Queries per chunk.
+        return_scores: Return the normalised votes instead of the labels.
 
     Returns:
-        (M,) predicted labels.
+        (M,) predicted labels, or (M, num_classes) vote shares summing to 1.
     """
     if train_feats.dim() != 2 or test_feats.dim() != 2:
         raise ValueError('train_feats and test_feats must be 2-D (N, D), got '
@@ -51,7 +53,10 @@ def knn_classify(train_feats: torch.Tensor,
         sim, idx = (q @ bank.t()).topk(k, dim=1)
         votes = torch.zeros(q.size(0), num_classes, device=bank.device)
         votes.scatter_add_(1, labels[idx], (sim / temperature).exp())
-        preds.append(votes.argmax(dim=1))
+        preds.append(votes / votes.sum(dim=1, keepdim=True) if return_scores
+                     else votes.argmax(dim=1))
     if not preds:
+        if return_scores:
+            return torch.zeros(0, num_classes, device=bank.device)
         return torch.zeros(0, dtype=torch.long, device=bank.device)
     return torch.cat(preds)

@@ -87,6 +87,21 @@ def test_dist_train_gloo_backend_override():
     assert cmd[-2:] == ['--cfg-options', 'env_cfg.dist_cfg.backend=gloo']
 
 
+def test_gloo_override_joins_the_users_cfg_options():
+    cmd = _dry(['tools/dist_train.sh', 'cfg.py', '2', '--cfg-options', 'a=1', '--amp'],
+               MMCCROP_DIST_BACKEND='gloo')
+    i = cmd.index('--cfg-options')
+    assert cmd[i:] == ['--cfg-options', 'env_cfg.dist_cfg.backend=gloo', 'a=1', '--amp']
+    assert cmd.count('--cfg-options') == 1
+
+
+def test_dist_test_dry_run():
+    cmd = _dry(['tools/dist_test.sh', 'cfg.py', 'ckpt.pth', '2'], NNODES='3')
+    assert '--nnodes=3' in cmd and '--nproc_per_node=2' in cmd
+    i = cmd.index(osp.join(ROOT, 'tools', 'test.py'))
+    assert cmd[i + 1:] == ['cfg.py', 'ckpt.pth', '--launcher', 'pytorch']
+
+
 def test_slurm_train_dry_run():
     cmd = _dry(['tools/slurm_train.sh', 'part', 'job', 'cfg.py', 'wd', '--amp'],
                GPUS='16', GPUS_PER_NODE='8', SRUN_ARGS='--qos=high')

@@ -9,6 +9,7 @@ from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from mmccrop.engine.feature_extraction import extract_features
 from mmccrop.engine.hooks import KNNEvalHook
 from mmccrop.models.data_preprocessors import SelfSupDataPreprocessor
 from mmccrop.registry import DATASETS
@@ -102,9 +103,8 @@ def test_bad_values_name_the_key(kw, name):
 
 def test_features_are_l2_normalised_pooled_maps():
     model = _MeanColour()
-    hook = KNNEvalHook(_loader(0, 6), _loader(1, 6), k=1)
     loader = Runner.build_dataloader(_loader(0, 6))
-    feats, labels = hook._extract(model, loader)
+    feats, labels = extract_features(model, loader)
     assert feats.shape == (6, 3)
     assert torch.allclose(feats.norm(dim=1), torch.ones(6))
     assert labels.tolist() == [0, 1, 2, 0, 1, 2]

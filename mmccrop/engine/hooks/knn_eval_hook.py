@@ -4,14 +4,11 @@ from __future__ import annotations
 import time
 from typing import Dict, Optional, Tuple
 
-import torch
-import torch.nn.functional as F
-from mmengine.dist import all_gather, get_rank, is_main_process
+from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.utils import ProgressBar
 
+from mmccrop.engine.feature_extraction import extract_features
 from mmccrop.functional.knn import knn_classify
 from mmccrop.registry import HOOKS
 
@@ -79,35 +76,6 @@ class KNNEvalHook(Hook):
                 for cfg in (self.train_loader_cfg, self.val_loader_cfg))
         return self._loaders
 
-    @torch.no_grad()
-    def _extract(self, model, loader) -> Tuple[torch.Tensor, torch.Tensor]:
-        feats, labels, indices = [], [], []
-        bar = ProgressBar(len(loader)) if is_main_process() else None
-        for data in loader:
-            data = model.data_preprocessor(data, False)
-            view = data['inputs'][0] if isinstance(data['inputs'], list) else data['inputs']
-            fmap = model.extract_feat(view)[-1]
-            feat = fmap.mean(dim=(2, 3)) if fmap.dim() == 4 else fmap
-            feats.append(F.normalize(feat.float(), dim=1))
-            samples = data['data_samples']
-            labels.append(torch.cat([s.gt_label.label for s in samples]).to(feat.device))
-            indices.append(torch.tensor([int(s.sample_idx) for s in samples],
-                                        device=feat.device))
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print_log('', logger='current')
-        feats, labels, indices = torch.cat(feats), torch.cat(labels), torch.cat(indices)
-        # Gather shards; a sample index seen twice (sampler padding) counts once.
-        feats = torch.cat(all_gather(feats))
-        labels = torch.cat(all_gather(labels))
-        indices = torch.cat(all_gather(indices))
-        order = torch.argsort(indices, stable=True)
-        indices, feats, labels = indices[order], feats[order], labels[order]
-        keep = torch.ones_like(indices, dtype=torch.bool)
-        keep[1:] = indices[1:] != indices[:-1]
-        return feats[keep], labels[keep]
-
     def evaluate(self, runner) -> float:
         """Extract both splits, classify, log and return top-1 (in %)."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -116,8 +84,8 @@ class KNNEvalHook(Hook):
         model.eval()
         start = time.perf_counter()
         try:
-            bank, bank_labels = self._extract(model, bank_loader)
-            query, query_labels = self._extract(model, query_loader)
+            bank, bank_labels = extract_features(model, bank_loader)
+            query, query_labels = extract_features(model, query_loader)
         finally:
             model.train(was_training)
         num_classes = int(max(bank_labels.max(), query_labels.max()).item()) + 1

@@ -1,6 +1,7 @@
 from .base import BaseSelfSupAlgorithm
 from .base_momentum import BaseMomentumAlgorithm
 from .byol import BYOL
+from .feature_extractor import FeatureExtractor
 from .linear_classifier import LinearClassifier
 from .mocov2 import MoCoV2
 from .simclr import SimCLR
@@ -9,5 +10,5 @@ from .snclr import SNCLR
 
 __all__ = [
     'BaseSelfSupAlgorithm', 'BaseMomentumAlgorithm', 'MoCoV2', 'SimSiam', 'SimCLR', 'BYOL', 'SNCLR',
-    'LinearClassifier'
+    'LinearClassifier', 'FeatureExtractor'
 ]

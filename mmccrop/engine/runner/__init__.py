@@ -1,0 +1,3 @@
+from .knn_test_loop import KNNTestLoop
+
+__all__ = ['KNNTestLoop']
