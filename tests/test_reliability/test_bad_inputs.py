@@ -274,3 +274,11 @@ def test_good_checkpoint_still_resumes(tmp_path, moco_checkpoint):
     runner.train()
     assert runner.iter == 4 and runner.epoch == 2
 
+
+
+@pytest.mark.slow
+def test_load_from_another_algorithm_stays_partial_not_an_error(tmp_path, moco_checkpoint):
+    """Only resume is strict; ``load_from`` initialisation may load a subset."""
+    runner = _snclr_runner(tmp_path, moco_checkpoint, resume=False)
+    runner.train()
+    assert runner.iter == 4

@@ -121,3 +121,23 @@ def test_sigkill_then_resume_equals_the_straight_run(tmp_path, algorithm, state_
     remaining = range(2 * ITERS_PER_EPOCH + 1, MAX_EPOCHS * ITERS_PER_EPOCH + 1)
     assert [resumed[i] for i in remaining] == [straight[i] for i in remaining]
     assert len(set(straight[i] for i in remaining)) > 1
+
+
+def test_rng_state_roundtrips_through_a_weights_only_checkpoint(tmp_path):
+    import random
+
+    import numpy as np
+
+    from mmccrop.engine.hooks.rng_state_hook import get_rng_state, set_rng_state
+
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
+    np.random.normal()  # a cached gaussian is part of numpy's state
+    torch.save(dict(rng_state=get_rng_state()), tmp_path / 'c.pth')
+    expected = (random.random(), np.random.normal(), np.random.rand(3).tolist(),
+                torch.rand(3).tolist())
+    random.seed(9), np.random.seed(9), torch.manual_seed(9)
+    set_rng_state(torch.load(tmp_path / 'c.pth', weights_only=True)['rng_state'])
+    assert (random.random(), np.random.normal(), np.random.rand(3).tolist(),
+            torch.rand(3).tolist()) == expected
