@@ -131,7 +131,7 @@ fi
 
 STEP="install mmengine/mmdet/mmseg, openmim and mmccrop"
 log "installing mmengine $MMENGINE_VERSION, mmdet $MMDET_VERSION, mmsegmentation $MMSEG_VERSION and mmccrop (editable)"
-"${PIP[@]}" install -q -e ".[tests,mim]" 'setuptools>=64,<81' \
+"${PIP[@]}" install -q -e ".[dev]" 'setuptools>=64,<81' \
   "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmdet==$MMDET_VERSION" "mmsegmentation==$MMSEG_VERSION"
 # openmim's declared opendatalab/openxlab pins (setuptools 60, old requests)
