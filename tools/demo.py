@@ -156,6 +156,44 @@ def plot(results: List[Dict], out_dir: str) -> List[str]:
     return written
 
 
+def pictures_of_boxes_and_crops(args: argparse.Namespace, ccrop: Dict, out_dir: str
+                                ) -> List[str]:
+    """Box grid (heatmap, refreshed box, true box) and crop pairs, via the analysis tools."""
+    import subprocess
+
+    import cv2
+    import torch
+
+    from mmccrop.datasets import SyntheticObjects
+    written = []
+    cmd = [sys.executable, osp.join(ROOT, 'tools/analysis/visualize_boxes.py'), CONFIGS['ccrop'],
+           '--checkpoint', ccrop['checkpoint'], '--num', '8', '--out',
+           osp.join(out_dir, 'box_grid.png'), '--cfg-options',
+           *[f'{k}={v}' for k, v in _overrides(args, 'ccrop', ccrop['seed']).items()]]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode == 0:
+        written.append('box_grid.png')
+    else:
+        print(f'warning: the box grid failed:\n{done.stderr[-2000:]}', flush=True)
+    # Crop pairs on one training image, inside the box the run ended with.
+    ckpt = torch.load(ccrop['checkpoint'], map_location='cpu', weights_only=True)
+    boxes = ckpt.get('ccrop_boxes', {}).get('boxes')
+    if boxes is not None:
+        ds = SyntheticObjects(num_images=1, img_size=64, num_classes=10, seed=ccrop['seed'])
+        img = cv2.resize(ds.get_data_info(0)['img'], (256, 256), interpolation=cv2.INTER_NEAREST)
+        sample = osp.join(out_dir, 'sample_0.png')
+        cv2.imwrite(sample, img)
+        cmd = [sys.executable, osp.join(ROOT, 'tools/analysis/visualize_crops.py'), sample,
+               '--box', *[f'{v:.4f}' for v in boxes[0].tolist()], '--alpha', '0.6',
+               '--num-pairs', '4', '--out', osp.join(out_dir, 'crop_pairs.png')]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode == 0:
+            written.append('crop_pairs.png')
+        else:
+            print(f'warning: the crop pairs failed:\n{done.stderr[-2000:]}', flush=True)
+    return written
+
+
 def report(results: List[Dict], out_dir: str, pictures: List[str]) -> str:
     """Write report.md and return the summary table (markdown)."""
     rows = ['| run | seed | minutes | kNN top-1 (%) | box mIoU (last refresh) | '
@@ -214,6 +252,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f"{b['ccrop/box_miou']:.3f} vs full-image box {b['ccrop/box_miou_full']:.3f}")
         print(f'[{mode} seed {seed}] kNN top-1 {r["knn_final"]:.2f}%')
     pictures = plot(results, args.work_dir)
+    last_ccrop = [r for r in results if r['mode'] == 'ccrop'][-1]
+    print('\n##### pictures: box grid and crop pairs', flush=True)
+    pictures += pictures_of_boxes_and_crops(args, last_ccrop, args.work_dir)
     table = report(results, args.work_dir, pictures)
     print(f'\n{table}\n\nreport: {osp.join(args.work_dir, "report.md")} '
           f'(total {(time.perf_counter() - start) / 60:.1f} min)')
