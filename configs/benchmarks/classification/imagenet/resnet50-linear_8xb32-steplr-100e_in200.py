@@ -1,81 +1,11 @@
-# Linear probe of a ResNet-50 on ImageNet-200 (200-class subset): frozen backbone, fc on the pooled
-# last map, 100 epochs, SGD lr 30 at batch 256, momentum 0.9, wd 0, steps at 60/80
-# (MoCo / ContrastiveCrop protocol). Set the pretrained checkpoint with
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/.../epoch_100.pth
-# The list files hold 'train/<wnid>/<image> <label>' (and 'val/...') lines for
-# the 200 classes, labels in the class-list order used for pretraining.
-_base_ = '../../../selfsup/_base_/default_runtime.py'
+# Linear probe of a ResNet-50 on ImageNet-200 (200-class subset): the ImageNet-1K
+# protocol (resnet50-linear_8xb32-steplr-100e_in1k.py) on the subset's list files,
+# which hold 'train/<wnid>/<image> <label>' (and 'val/...') lines for the 200
+# classes, labels in the class-list order used for pretraining.
+_base_ = './resnet50-linear_8xb32-steplr-100e_in1k.py'
 
-model = dict(
-    type='LinearClassifier',
-    in_channels=2048,
-    num_classes=200,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
-    backbone=dict(
-        type='mmdet.ResNet',
-        depth=50,
-        out_indices=(3, ),
-        norm_eval=True,
-        frozen_stages=4,
-        style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')))
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSelfSupInputs', meta_keys=['img_path']),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    # short side to 256 (keep ratio), then the central 224x224
-    dict(type='Resize', scale=(1 << 20, 256), keep_ratio=True),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackSelfSupInputs', meta_keys=['img_path']),
-]
-
+model = dict(num_classes=200)
 train_dataloader = dict(
-    batch_size=32,  # x 8 GPUs = 256
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='ImageFolder',
-        data_root='data/imagenet',
-        data_prefix='',
-        ann_file='meta/imagenet200_train.txt',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='ImageFolder',
-        data_root='data/imagenet',
-        data_prefix='',
-        ann_file='meta/imagenet200_val.txt',
-        pipeline=test_pipeline))
+    dataset=dict(data_prefix='', ann_file='meta/imagenet200_train.txt'))
+val_dataloader = dict(dataset=dict(data_prefix='', ann_file='meta/imagenet200_val.txt'))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-test_evaluator = val_evaluator
-
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=30., momentum=0.9, weight_decay=0.))
-param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=256, enable=False)
-
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3))

@@ -1,38 +1,9 @@
-# CIFAR-100 pre-training data, the authors' "rcrop" views: two
-# RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+# CIFAR-100 pre-training data, the authors' "rcrop" views: the CIFAR-10
+# set-up (cifar10_rcrop.py) with CIFAR-100's data and the authors' CIFAR-100
+# normalisation (RGB, 0-255 scale).
+_base_ = './cifar10_rcrop.py'
+
 dataset_type = 'CIFAR100'
 data_root = 'data/cifar100'
-
-# The authors' normalisation for CIFAR-100 (RGB, 0-255 scale).
-data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=[129.3105, 124.1085, 112.404],
-    std=[68.2125, 65.4075, 70.4055],
-    bgr_to_rgb=True)
-
-view_pipeline = [
-    dict(type='RandomResizedCrop', size=32, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2),
-]
-train_pipeline = [
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackSelfSupInputs', meta_keys=['img_path']),
-]
-
-train_dataloader = dict(
-    batch_size=512,  # the authors' batch, on one GPU
-    num_workers=4,
-    # Persistent workers keep their random state across epochs (re-forked
-    # workers are re-seeded identically each epoch).
-    persistent_workers=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=train_pipeline))
+data_preprocessor = dict(mean=[129.3105, 124.1085, 112.404], std=[68.2125, 65.4075, 70.4055])
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
