@@ -3,6 +3,7 @@ import copy
 import glob
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.runner import Runner
@@ -12,7 +13,7 @@ from mmccrop.engine.hooks.box_refresh_hook import BoxRefreshHook, boxes_active, 
 from mmccrop.functional.localization import heatmap_to_boxes
 from mmccrop.registry import HOOKS
 
-from ._tiny import BoxTestImages, BoxTestNet
+from ._tiny import BoxTestImages, BoxTestNet, square_image
 
 
 @pytest.mark.parametrize('warmup,interval,max_epochs,active,refresh', [
@@ -243,3 +244,79 @@ def test_visualize_boxes_tool_writes_a_png(tmp_path, repo_root):
     assert tool.hook_settings(tool.Config.fromfile(str(cfg)), None, None) == (0.3, (32, 32))
     with pytest.raises(SystemExit):
         tool.parse_args([str(cfg), '--threshold', '1.5'])
+
+
+def _load_tool(repo_root, name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(repo_root, 'tools/analysis', f'{name}.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, capsys):
+    from mmccrop.functional.localization import box_iou, heatmap_to_boxes
+
+    tool = _load_tool(repo_root, 'box_quality')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "model = dict(type='_BoxTestNet')\n"
+        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
+        "dataset=dict(type='_BoxTestImages', num=6)))\n")
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
+    out = tmp_path / 'bq.json'
+    assert tool.main([str(cfg), '--checkpoint', str(tmp_path / 'ckpt.pth'), '--device', 'cpu',
+                      '--thresholds', '0.2', '0.6', '--eval-sizes', '32', '48',
+                      '--json', str(out)]) == 0
+    import json
+    table = json.loads(out.read_text())
+    assert [(r['eval_size'], r['threshold']) for r in table['rows']] == [
+        (32, 0.2), (32, 0.6), (48, 0.2), (48, 0.6)]
+    # the figures are those of heatmap_to_boxes on the model's own features
+    model.eval()
+    imgs, gt = zip(*(square_image(i) for i in range(6)))
+    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs])
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(
+            dict(inputs=batch, data_samples=None), False)['inputs'])[0]
+    gt = torch.from_numpy(np.stack(gt))
+    expect = float(box_iou(heatmap_to_boxes(feats, 0.6, (32, 32)), gt).mean())
+    assert table['rows'][1]['miou'] == pytest.approx(expect, abs=1e-6)
+    full = torch.tensor([[0., 0., 1., 1.]]).repeat(6, 1)
+    assert table['baseline'] == pytest.approx(float(box_iou(full, gt).mean()), abs=1e-6)
+    # the brightness-sensitive net finds the squares: better than the full box
+    assert table['rows'][1]['miou'] > table['baseline'] + 0.2
+    printed = capsys.readouterr().out
+    assert 'best: eval size 48, k=0.20' in printed
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(cfg), '--thresholds', '0', '0.5'])
+
+
+def test_analysis_tools_skip_differently_sized_non_backbone_entries(tmp_path, repo_root,
+                                                                   capsys):
+    # e.g. a MoCo queue trained with another queue_len: only the backbone matters here
+    tool = _load_tool(repo_root, 'visualize_boxes')
+    cfg = tool.Config(dict(model=dict(type='_BoxTestNet')))
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    state = model.state_dict()
+    state['bn.running_mean'] = torch.zeros(3)
+    torch.save(dict(state_dict=state), tmp_path / 'ckpt.pth')
+    loaded, _ = tool.load_model(cfg, str(tmp_path / 'ckpt.pth'), 'cpu', False)
+    assert "not loaded: ['bn.running_mean']" in capsys.readouterr().out
+    assert torch.equal(loaded.conv1.weight, model.conv1.weight)
+    assert torch.equal(loaded.bn.running_mean, torch.zeros(8))
+
+
+def test_box_quality_tool_needs_ground_truth(tmp_path, repo_root):
+    tool = _load_tool(repo_root, 'box_quality')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "model = dict(type='_BoxTestNet')\n"
+        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
+        "dataset=dict(type='_BoxTestImages', num=4, with_gt=False)))\n")
+    with pytest.raises(KeyError, match='no gt_bbox'):
+        tool.main([str(cfg), '--device', 'cpu', '--eval-sizes', '32'])

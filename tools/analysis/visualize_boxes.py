@@ -92,6 +92,19 @@ def load_model(cfg: Config, checkpoint, device, unsafe):
     if checkpoint:
         ckpt = safe_torch_load(checkpoint, map_location='cpu', unsafe=unsafe)
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+        # Only the backbone matters here: a differently sized queue or bank
+        # (e.g. trained with --cfg-options model.queue_len=...) is skipped.
+        own = model.state_dict()
+        skipped = sorted(k for k, v in state.items()
+                         if k in own and tuple(v.shape) != tuple(own[k].shape))
+        if any(k.startswith('backbone.') for k in skipped):
+            raise ValueError(f'{checkpoint}: backbone shapes differ from the config\'s model '
+                             f'({[k for k in skipped if k.startswith("backbone.")][:3]}); '
+                             'pass the config it was trained with')
+        if skipped:
+            print(f'note: {len(skipped)} non-backbone entries of {checkpoint} differ in shape '
+                  f'from the config and are not loaded: {skipped[:3]}')
+        state = {k: v for k, v in state.items() if k not in skipped}
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing:
             print(f'warning: {len(missing)} model keys not in {checkpoint}, e.g. {missing[:3]}')
