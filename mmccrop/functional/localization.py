@@ -3,8 +3,10 @@
 ContrastiveCrop turns the last backbone feature map of each image into a box:
 
 1. heatmap = sum over channels, min-max normalised per image to ``[0, 1]``;
-2. the heatmap is bilinearly upsampled (``align_corners=False``, as
-   :func:`torch.nn.functional.interpolate`) to the eval image size;
+2. the heatmap is bilinearly upsampled to the eval image size, with one of
+   two feature-grid geometries (``align``, see :func:`upsample_heatmaps`):
+   ``'centre'`` (the authors' ``F.interpolate(align_corners=False)``) or
+   ``'corner'`` (where strided CNNs actually centre their cells);
 3. the rows whose maximum is ``> k`` and the columns whose maximum is ``> k``
    are kept, and the box spans the first to the last kept row / column, as
    fractions of the eval image.
@@ -28,11 +30,12 @@ import torch
 from torch import Tensor
 
 __all__ = [
-    'normalized_heatmaps', 'kept_spans', 'heatmap_to_boxes',
+    'normalized_heatmaps', 'upsample_heatmaps', 'kept_spans', 'heatmap_to_boxes',
     'heatmap_to_boxes_reference', 'box_iou', 'box_area', 'FULL_BOX'
 ]
 
 FULL_BOX = (0.0, 0.0, 1.0, 1.0)
+ALIGNS = ('centre', 'corner')
 
 SizeLike = Union[int, Sequence[int]]
 
@@ -51,6 +54,12 @@ def _check_threshold(threshold: float) -> float:
     if not 0.0 < threshold < 1.0:
         raise ValueError(f'threshold must lie in (0, 1), got {threshold}')
     return threshold
+
+
+def _check_align(align: str) -> str:
+    if align not in ALIGNS:
+        raise ValueError(f'align must be one of {ALIGNS}, got {align!r}')
+    return align
 
 
 def normalized_heatmaps(feats: Tensor) -> Tuple[Tensor, Tensor]:
@@ -84,15 +93,21 @@ def normalized_heatmaps(feats: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def _linear_coeffs(in_size: int, out_size: int, dtype: torch.dtype,
-                   device: torch.device) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """1-D bilinear taps of ``F.interpolate(..., align_corners=False)``.
+                   device: torch.device, align: str = 'centre'
+                   ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """1-D linear-interpolation taps from ``in_size`` cells to ``out_size`` pixels.
 
-    Mirrors ATen: ``src = max(in/out * (dst + 0.5) - 0.5, 0)``, left tap
-    ``floor(src)``, right tap one further unless at the border.
+    ``'centre'`` mirrors ATen's ``F.interpolate(..., align_corners=False)``:
+    ``src = max(in/out * (dst + 0.5) - 0.5, 0)``.  ``'corner'`` places cell
+    ``i`` on pixel ``i * out/in``: ``src = min(in/out * dst, in - 1)``.  Left
+    tap ``floor(src)``, right tap one further unless at the border.
     """
     scale = in_size / out_size
     dst = torch.arange(out_size, device=device, dtype=dtype)
-    src = (scale * (dst + 0.5) - 0.5).clamp_min(0)
+    if align == 'corner':
+        src = (scale * dst).clamp_max(in_size - 1)
+    else:
+        src = (scale * (dst + 0.5) - 0.5).clamp_min(0)
     i0 = src.floor().long().clamp_max(in_size - 1)
     lam = (src - i0.to(dtype)).clamp(0, 1)
     i1 = torch.where(i0 < in_size - 1, i0 + 1, i0)
@@ -110,8 +125,8 @@ class _Axis:
     """
 
     def __init__(self, in_size: int, out_size: int, dtype: torch.dtype,
-                 device: torch.device) -> None:
-        i0, i1, w0, w1 = _linear_coeffs(in_size, out_size, dtype, torch.device('cpu'))
+                 device: torch.device, align: str = 'centre') -> None:
+        i0, i1, w0, w1 = _linear_coeffs(in_size, out_size, dtype, torch.device('cpu'), align)
         new = torch.ones(out_size, dtype=torch.bool)
         new[1:] = i0[1:] != i0[:-1]
         last = torch.ones(out_size, dtype=torch.bool)
@@ -132,8 +147,9 @@ class _Axis:
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
-    def get(in_size: int, out_size: int, dtype: torch.dtype, device: torch.device) -> '_Axis':
-        return _Axis(in_size, out_size, dtype, device)
+    def get(in_size: int, out_size: int, dtype: torch.dtype, device: torch.device,
+            align: str = 'centre') -> '_Axis':
+        return _Axis(in_size, out_size, dtype, device, align)
 
     def end_pieces(self, cand_kept: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """First and last piece with a kept end, from ``(n_cand, B)`` kept flags.
@@ -176,12 +192,13 @@ class _Axis:
         return first, last
 
 
-def kept_spans(heat: Tensor, threshold: float, out_size: SizeLike
+def kept_spans(heat: Tensor, threshold: float, out_size: SizeLike, align: str = 'centre'
                ) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Extent of the kept rows / columns of the bilinearly upsampled heatmaps.
 
-    Same result as upsampling with ``F.interpolate(heat[:, None], out_size,
-    mode='bilinear', align_corners=False)`` and scanning the row and column
+    Same result as upsampling with :func:`upsample_heatmaps` (for
+    ``align='centre'``: ``F.interpolate(heat[:, None], out_size,
+    mode='bilinear', align_corners=False)``) and scanning the row and column
     maxima for values ``> threshold``, without building the ``H x W`` maps.
 
     Why this is exact: bilinear resampling is separable, ``U = A X Bᵀ`` with
@@ -204,6 +221,8 @@ def kept_spans(heat: Tensor, threshold: float, out_size: SizeLike
         heat: ``(B, h, w)`` float heatmaps.
         threshold: Keep lines whose maximum is ``> threshold``.
         out_size: Output ``(H, W)`` (or an int for a square).
+        align: Feature-grid geometry, ``'centre'`` or ``'corner'`` (see
+            :func:`upsample_heatmaps`).
 
     Returns:
         ``(top, bottom, left, right, found)``: inclusive first / last kept row
@@ -214,8 +233,9 @@ def kept_spans(heat: Tensor, threshold: float, out_size: SizeLike
     out_h, out_w = _pair(out_size)
     _, in_h, in_w = heat.shape
     dtype, device = heat.dtype, heat.device
-    ay = _Axis.get(in_h, out_h, dtype, device)
-    ax = _Axis.get(in_w, out_w, dtype, device)
+    align = _check_align(align)
+    ay = _Axis.get(in_h, out_h, dtype, device, align)
+    ax = _Axis.get(in_w, out_w, dtype, device, align)
     n_rows, n_cols = ay.cand_i0.numel(), ax.cand_i0.numel()
     # Batch-last layout: every broadcast and reduction below is then over
     # contiguous batch vectors (an order of magnitude faster on the CPU).
@@ -256,10 +276,45 @@ def kept_spans(heat: Tensor, threshold: float, out_size: SizeLike
     return top, bottom, left, right, rows[3] & cols[3]
 
 
+def upsample_heatmaps(heat: Tensor, out_size: SizeLike, align: str = 'centre') -> Tensor:
+    """Bilinearly upsample ``(B, h, w)`` heatmaps to ``(B, H, W)``.
+
+    Two geometries for where feature cell ``i`` sits in the image (stride
+    ``S = H / h``):
+
+    - ``'centre'``: at the centre of pixels ``[i*S, (i+1)*S)``, i.e.
+      ``F.interpolate(..., align_corners=False)``.  The authors' choice; right
+      for non-overlapping patch embeddings (ViT).
+    - ``'corner'``: on pixel ``i*S``, the receptive-field centre of strided
+      convolutions with "same" padding (ResNet's stem, max-pool and stride-2
+      blocks each put output ``j`` over input ``2j``).  Right for CNNs:
+      ``'centre'`` shifts their heatmaps by ``(S - 1) / 2`` pixels towards the
+      bottom right (7.5 px at stride 16).  Past the last cell the value is
+      held.
+
+    This builds the full maps (for pictures and as the reference of
+    :func:`kept_spans`); :func:`heatmap_to_boxes` never does.
+    """
+    align = _check_align(align)
+    out_h, out_w = _pair(out_size)
+    if align == 'centre':
+        return torch.nn.functional.interpolate(
+            heat[:, None], size=(out_h, out_w), mode='bilinear', align_corners=False)[:, 0]
+
+    def hat(n_in: int, n_out: int) -> Tensor:  # (n_out, n_in) interpolation matrix
+        src = (torch.arange(n_out, dtype=heat.dtype, device=heat.device) * (n_in / n_out)
+               ).clamp_max(n_in - 1)
+        cells = torch.arange(n_in, dtype=heat.dtype, device=heat.device)
+        return (1 - (src[:, None] - cells[None]).abs()).clamp_min(0)
+
+    return hat(heat.size(1), out_h) @ heat @ hat(heat.size(2), out_w).T
+
+
 def heatmap_to_boxes(feats: Tensor,
                      threshold: float,
                      out_size: SizeLike,
-                     return_degenerate: bool = False
+                     return_degenerate: bool = False,
+                     align: str = 'centre'
                      ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Boxes from feature maps, vectorised over the batch.
 
@@ -272,18 +327,22 @@ def heatmap_to_boxes(feats: Tensor,
         return_degenerate: Also return the ``(B,)`` bool mask of images that
             fell back to the full box: a constant or non-finite heatmap, or
             (only possible for ``k`` near 1) no row or column above ``k``.
+        align: Where feature cells sit in the image, ``'centre'`` (the
+            authors') or ``'corner'`` (right for CNNs); see
+            :func:`upsample_heatmaps`.
 
     Returns:
         ``(B, 4)`` float32 normalised ``(x0, y0, x1, y1)`` boxes on
         ``feats.device``, and the mask when ``return_degenerate``.
     """
     threshold = _check_threshold(threshold)
+    align = _check_align(align)
     out_h, out_w = _pair(out_size)
     heat, degenerate = normalized_heatmaps(feats)
     if heat.size(0) == 0:
         boxes = feats.new_zeros((0, 4), dtype=torch.float32)
         return (boxes, degenerate) if return_degenerate else boxes
-    top, bottom, left, right, found = kept_spans(heat, threshold, (out_h, out_w))
+    top, bottom, left, right, found = kept_spans(heat, threshold, (out_h, out_w), align)
     degenerate = degenerate | ~found
     boxes = torch.stack([left / out_w, top / out_h, (right + 1) / out_w, (bottom + 1) / out_h],
                         dim=1)
@@ -296,15 +355,18 @@ def heatmap_to_boxes(feats: Tensor,
 def heatmap_to_boxes_reference(feats: Tensor,
                                threshold: float,
                                out_size: SizeLike,
-                               return_degenerate: bool = False
+                               return_degenerate: bool = False,
+                               align: str = 'centre'
                                ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Per-image reference of :func:`heatmap_to_boxes`.
 
-    Normalises, upsamples the full map with :func:`F.interpolate` and scans its
-    row / column maxima, one image at a time, as the authors' code does.  Kept
-    for tests and the benchmark; use :func:`heatmap_to_boxes`.
+    Normalises, upsamples the full map (:func:`upsample_heatmaps`: with
+    ``F.interpolate`` for ``'centre'``) and scans its row / column maxima, one
+    image at a time, as the authors' code does.  Kept for tests and the
+    benchmark; use :func:`heatmap_to_boxes`.
     """
     threshold = _check_threshold(threshold)
+    align = _check_align(align)
     out_h, out_w = _pair(out_size)
     boxes, degenerate = [], []
     for feat in feats:
@@ -316,8 +378,7 @@ def heatmap_to_boxes_reference(feats: Tensor,
             degenerate.append(True)
             continue
         heat = (heat - low) / (high - low)
-        up = torch.nn.functional.interpolate(
-            heat[None, None], size=(out_h, out_w), mode='bilinear', align_corners=False)[0, 0]
+        up = upsample_heatmaps(heat[None], (out_h, out_w), align)[0]
         rows = torch.nonzero(up.amax(1) > threshold).flatten()
         cols = torch.nonzero(up.amax(0) > threshold).flatten()
         if rows.numel() == 0 or cols.numel() == 0:

@@ -270,11 +270,11 @@ def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, 
     out = tmp_path / 'bq.json'
     assert tool.main([str(cfg), '--checkpoint', str(tmp_path / 'ckpt.pth'), '--device', 'cpu',
                       '--thresholds', '0.2', '0.6', '--eval-sizes', '32', '48',
-                      '--json', str(out)]) == 0
+                      '--aligns', 'centre', 'corner', '--json', str(out)]) == 0
     import json
     table = json.loads(out.read_text())
-    assert [(r['eval_size'], r['threshold']) for r in table['rows']] == [
-        (32, 0.2), (32, 0.6), (48, 0.2), (48, 0.6)]
+    assert [(r['eval_size'], r['align'], r['threshold']) for r in table['rows']] == [
+        (s, a, k) for s in (32, 48) for a in ('centre', 'corner') for k in (0.2, 0.6)]
     # the figures are those of heatmap_to_boxes on the model's own features
     model.eval()
     imgs, gt = zip(*(square_image(i) for i in range(6)))
@@ -283,14 +283,15 @@ def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, 
         feats = model.extract_feat(model.data_preprocessor(
             dict(inputs=batch, data_samples=None), False)['inputs'])[0]
     gt = torch.from_numpy(np.stack(gt))
-    expect = float(box_iou(heatmap_to_boxes(feats, 0.6, (32, 32)), gt).mean())
-    assert table['rows'][1]['miou'] == pytest.approx(expect, abs=1e-6)
+    for row in table['rows'][:4]:
+        boxes = heatmap_to_boxes(feats, row['threshold'], (32, 32), align=row['align'])
+        assert row['miou'] == pytest.approx(float(box_iou(boxes, gt).mean()), abs=1e-6)
     full = torch.tensor([[0., 0., 1., 1.]]).repeat(6, 1)
     assert table['baseline'] == pytest.approx(float(box_iou(full, gt).mean()), abs=1e-6)
     # the brightness-sensitive net finds the squares: better than the full box
     assert table['rows'][1]['miou'] > table['baseline'] + 0.2
     printed = capsys.readouterr().out
-    assert 'best: eval size 48, k=0.20' in printed
+    assert 'best: eval size ' in printed and '| 48 | corner | 0.60 |' in printed
     with pytest.raises(SystemExit):
         tool.parse_args([str(cfg), '--thresholds', '0', '0.5'])
 
@@ -320,3 +321,27 @@ def test_box_quality_tool_needs_ground_truth(tmp_path, repo_root):
         "dataset=dict(type='_BoxTestImages', num=4, with_gt=False)))\n")
     with pytest.raises(KeyError, match='no gt_bbox'):
         tool.main([str(cfg), '--device', 'cpu', '--eval-sizes', '32'])
+
+
+def test_refresh_hook_passes_align_and_rejects_unknown_ones():
+    with pytest.raises(ValueError, match="BoxRefreshHook: align must be one of"):
+        BoxRefreshHook(align='edges')
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    dataset = BoxedDataset(dataset=BoxTestImages(num=6))
+    dataset.full_init()
+    found = {}
+    for align in ('centre', 'corner'):
+        hook = BoxRefreshHook(threshold=0.3, eval_size=32, align=align)
+        boxes, _ = hook.localize(model, dataset, batch_size=4)
+        found[align] = boxes
+        imgs = torch.stack([torch.from_numpy(square_image(i)[0]).permute(2, 0, 1)
+                            for i in range(6)])
+        with torch.no_grad():
+            model.eval()
+            feats = model.extract_feat(model.data_preprocessor(
+                dict(inputs=imgs, data_samples=None), False)['inputs'])[0]
+        assert torch.equal(boxes, heatmap_to_boxes(feats, 0.3, 32, align=align)), align
+    # 'corner' moves the boxes up-left (stride 4 here: by up to 1.5 px)
+    assert not torch.equal(found['centre'], found['corner'])
+    assert (found['corner'][:, :2] <= found['centre'][:, :2]).all()

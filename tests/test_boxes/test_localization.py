@@ -12,6 +12,7 @@ from mmccrop.functional.localization import (
     heatmap_to_boxes_reference,
     kept_spans,
     normalized_heatmaps,
+    upsample_heatmaps,
 )
 
 # (h, w) feature map -> (H, W) eval image: ImageNet 7->224, CIFAR 4->32,
@@ -25,21 +26,25 @@ def _random_feats(gen, batch, h, w, dtype):
     return (torch.randn(batch, 3, h, w, generator=gen, dtype=torch.float64) ** 3).to(dtype)
 
 
+@pytest.mark.parametrize('align', ['centre', 'corner'])
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 @pytest.mark.parametrize('h,w,H,W', SIZES)
-def test_matches_reference_on_random_maps(dtype, h, w, H, W):
+def test_matches_reference_on_random_maps(dtype, h, w, H, W, align):
     gen = torch.Generator().manual_seed(h * 1000 + w * 100 + H + W)
     batch = 16 if H * W > 10000 else 48
     for k in (0.1, 0.3, 0.5, 0.9):
         feats = _random_feats(gen, batch, h, w, dtype)
-        boxes, deg = heatmap_to_boxes(feats, k, (H, W), return_degenerate=True)
-        ref, ref_deg = heatmap_to_boxes_reference(feats, k, (H, W), return_degenerate=True)
+        boxes, deg = heatmap_to_boxes(feats, k, (H, W), return_degenerate=True, align=align)
+        ref, ref_deg = heatmap_to_boxes_reference(feats, k, (H, W), return_degenerate=True,
+                                                  align=align)
         assert boxes.shape == (batch, 4) and boxes.dtype == torch.float32
-        # Same arithmetic as F.interpolate, so equality is exact.
+        # 'centre': the same arithmetic as F.interpolate, so equality is exact;
+        # 'corner': the reference's dense hat-function matrices agree too.
         assert torch.equal(boxes, ref), (k, (boxes != ref).any(1).nonzero().flatten())
         assert torch.equal(deg, ref_deg)
     # The boxes are not all trivial.
-    area = box_area(heatmap_to_boxes(_random_feats(gen, 64, h, w, dtype), 0.5, (H, W)))
+    area = box_area(heatmap_to_boxes(_random_feats(gen, 64, h, w, dtype), 0.5, (H, W),
+                                     align=align))
     if h * w > 1 and H * W > 20:
         assert area.min() < 0.9 and area.max() > area.min()
 
@@ -141,3 +146,43 @@ def test_box_iou_elementwise():
     assert box_iou(a, a).allclose(torch.ones(4))
     with pytest.raises(ValueError):
         box_iou(a[:, :3], b)
+
+
+def test_corner_align_puts_cells_where_strided_convolutions_centre_them():
+    """ResNet's stride-2 ops (7x7 stem conv, 3x3 max-pool window, 3x3 and 1x1
+    block convs, all "same"-padded) put output j over input 2j; composed, a
+    stride-16 cell i sits on pixel 16 i, which is where 'corner' places it and
+    7.5 px up-left of where 'centre' (F.interpolate) does."""
+    torch.manual_seed(0)
+    stack = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 1, 7, stride=2, padding=3, bias=False),
+        torch.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=True),  # max-pool's window
+        torch.nn.Conv2d(1, 1, 3, stride=2, padding=1, bias=False),
+        torch.nn.Conv2d(1, 1, 1, stride=2, padding=0, bias=False),
+        torch.nn.Conv2d(1, 1, 3, stride=1, padding=1, bias=False)).double()
+    for m in stack:
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.constant_(m.weight, 1.0)  # symmetric kernels
+    size, cell = 256, 8
+    img = torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    out = stack(img)
+    assert out.shape[-1] == size // 16
+    out[0, 0, cell, cell].backward()
+    weight = img.grad[0, 0].sum(0)  # influence of each input column
+    centre = float((weight * torch.arange(size)).sum() / weight.sum())
+    assert centre == pytest.approx(16 * cell, abs=1e-6)
+    # the upsampled one-hot heatmap peaks there with 'corner' only
+    heat = torch.zeros(1, size // 16, size // 16, dtype=torch.float64)
+    heat[0, cell, cell] = 1
+    for align, peak in (('corner', 16 * cell), ('centre', 16 * cell + 7.5)):
+        up = upsample_heatmaps(heat, size, align)[0]
+        cols = torch.nonzero(up.amax(0) == up.max()).flatten().double()
+        assert float(cols.mean()) == pytest.approx(peak), align
+
+
+def test_corner_align_holds_the_last_cell_and_rejects_unknown_modes():
+    heat = torch.tensor([[[0.0, 1.0]]])  # (1, 1, 2): stride 4 along x
+    up = upsample_heatmaps(heat, (1, 8), 'corner')[0, 0]
+    assert up.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="align must be one of"):
+        heatmap_to_boxes(torch.rand(1, 2, 4, 4), 0.5, 32, align='edge')

@@ -30,10 +30,10 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_boxes import build_dataset, load_model  # noqa: E402
+from visualize_boxes import build_dataset, load_model, refresh_hook_cfg  # noqa: E402
 
 from mmccrop.engine.hooks.box_refresh_hook import _EvalImages, preprocess_images  # noqa: E402
-from mmccrop.functional.localization import FULL_BOX, box_area, box_iou, heatmap_to_boxes  # noqa: E402
+from mmccrop.functional.localization import ALIGNS, FULL_BOX, box_area, box_iou, heatmap_to_boxes  # noqa: E402
 from mmccrop.utils import register_all_modules  # noqa: E402
 
 
@@ -44,6 +44,9 @@ def parse_args(argv=None):
     parser.add_argument('--thresholds', type=float, nargs='+',
                         default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     parser.add_argument('--eval-sizes', type=int, nargs='+', default=[224])
+    parser.add_argument('--aligns', nargs='+', choices=ALIGNS, default=None,
+                        help="feature-grid geometries to compare (default: the config's "
+                             "BoxRefreshHook, 'centre')")
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--limit', type=int, default=None, help='score the first N images only')
     parser.add_argument('--batch-size', type=int, default=128)
@@ -79,15 +82,18 @@ def feature_maps(model, dataset, indices: Sequence[int], size: Tuple[int, int],
 
 
 def score(feats: torch.Tensor, gt: torch.Tensor, thresholds: Sequence[float],
-          size: Tuple[int, int]) -> List[Dict[str, float]]:
-    """One row per threshold: mean IoU with ``gt``, mean area, full-box fraction."""
+          size: Tuple[int, int], aligns: Sequence[str] = ('centre', )
+          ) -> List[Dict[str, float]]:
+    """One row per (align, threshold): mean IoU with ``gt``, mean area, full-box fraction."""
     rows = []
     full = torch.tensor(FULL_BOX).expand_as(gt)
-    for k in thresholds:
-        boxes = heatmap_to_boxes(feats, k, size)
-        rows.append(dict(threshold=k, eval_size=size[0], miou=float(box_iou(boxes, gt).mean()),
-                         area=float(box_area(boxes).mean()),
-                         full_frac=float((boxes == full).all(1).float().mean())))
+    for align in aligns:
+        for k in thresholds:
+            boxes = heatmap_to_boxes(feats, k, size, align=align)
+            rows.append(dict(threshold=k, eval_size=size[0], align=align,
+                             miou=float(box_iou(boxes, gt).mean()),
+                             area=float(box_area(boxes).mean()),
+                             full_frac=float((boxes == full).all(1).float().mean())))
     return rows
 
 
@@ -107,23 +113,24 @@ def main(argv=None) -> int:
         raise ValueError(f'{args.config}: none of the first {n} samples has a gt_bbox')
     gt = gt[valid]
     model, _ = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
+    aligns = args.aligns or [refresh_hook_cfg(cfg).get('align', 'centre')]
     baseline = float(box_iou(torch.tensor(FULL_BOX).expand_as(gt), gt).mean())
     rows = []
     for side in args.eval_sizes:
         size = (side, side)
         print(f'feature maps at {side}x{side} for {len(valid)} images', flush=True)
         rows += score(feature_maps(model, dataset, valid, size, args.batch_size), gt,
-                      args.thresholds, size)
+                      args.thresholds, size, aligns)
     print(f'\nfull-image box: mean IoU {baseline:.3f} with the true boxes '
           f'({len(valid)} images, checkpoint {args.checkpoint or "none (random init)"})')
-    print('| eval size | k | mean IoU | mean area | full boxes |')
-    print('|---|---|---|---|---|')
+    print('| eval size | align | k | mean IoU | mean area | full boxes |')
+    print('|---|---|---|---|---|---|')
     for r in rows:
-        print(f"| {r['eval_size']} | {r['threshold']:.2f} | {r['miou']:.3f} | {r['area']:.3f} | "
-              f"{100 * r['full_frac']:.1f}% |")
+        print(f"| {r['eval_size']} | {r['align']} | {r['threshold']:.2f} | {r['miou']:.3f} | "
+              f"{r['area']:.3f} | {100 * r['full_frac']:.1f}% |")
     best = max(rows, key=lambda r: r['miou'])
-    print(f"best: eval size {best['eval_size']}, k={best['threshold']:.2f}, "
-          f"mean IoU {best['miou']:.3f}")
+    print(f"best: eval size {best['eval_size']}, align {best['align']}, "
+          f"k={best['threshold']:.2f}, mean IoU {best['miou']:.3f}")
     if args.json:
         from mmccrop.utils import atomic_write
 

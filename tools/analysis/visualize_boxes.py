@@ -27,12 +27,17 @@ import tempfile
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.engine.hooks.box_refresh_hook import CKPT_KEY, preprocess_images, read_image
-from mmccrop.functional.localization import box_iou, heatmap_to_boxes, normalized_heatmaps
+from mmccrop.functional.localization import (
+    ALIGNS,
+    box_iou,
+    heatmap_to_boxes,
+    normalized_heatmaps,
+    upsample_heatmaps,
+)
 from mmccrop.registry import DATASETS, MODELS
 from mmccrop.utils import register_all_modules, safe_torch_load
 
@@ -50,6 +55,9 @@ def parse_args(argv=None):
                         help="heatmap threshold k (default: the config's BoxRefreshHook, 0.1)")
     parser.add_argument('--eval-size', type=int, default=None,
                         help="eval image side (default: the config's BoxRefreshHook, 224)")
+    parser.add_argument('--align', choices=ALIGNS, default=None,
+                        help="feature-grid geometry (default: the config's BoxRefreshHook, "
+                             "'centre')")
     parser.add_argument('--display-size', type=int, default=256,
                         help='longest image side in the figure, pixels')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -66,10 +74,15 @@ def parse_args(argv=None):
     return args
 
 
+def refresh_hook_cfg(cfg: Config) -> dict:
+    """The config's BoxRefreshHook entry ({} when it has none)."""
+    return next((h for h in cfg.get('custom_hooks', []) or []
+                 if h.get('type') in ('BoxRefreshHook', 'mmccrop.BoxRefreshHook')), {})
+
+
 def hook_settings(cfg: Config, threshold, eval_size):
     """Threshold and eval size: arguments, else the config's BoxRefreshHook."""
-    hook = next((h for h in cfg.get('custom_hooks', []) or []
-                 if h.get('type') in ('BoxRefreshHook', 'mmccrop.BoxRefreshHook')), {})
+    hook = refresh_hook_cfg(cfg)
     k = threshold if threshold is not None else hook.get('threshold', 0.1)
     size = eval_size if eval_size is not None else hook.get('eval_size', 224)
     size = (size, size) if isinstance(size, int) else tuple(size)
@@ -115,16 +128,17 @@ def load_model(cfg: Config, checkpoint, device, unsafe):
 
 
 @torch.no_grad()
-def localise(model, images, threshold, eval_size):
+def localise(model, images, threshold, eval_size, align='centre'):
     """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images."""
     batch = torch.stack([
         torch.from_numpy(cv2.resize(img, eval_size[::-1], interpolation=cv2.INTER_LINEAR))
         .permute(2, 0, 1) for img in images])
     feats = model.extract_feat(preprocess_images(model, batch))
     feats = feats[-1] if isinstance(feats, (list, tuple)) else feats
-    boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True)
+    boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True,
+                                         align=align)
     heat, _ = normalized_heatmaps(feats)
-    heat = F.interpolate(heat[:, None], size=eval_size, mode='bilinear', align_corners=False)
+    heat = upsample_heatmaps(heat, eval_size, align)[:, None]
     return heat[:, 0].cpu().numpy(), boxes.cpu(), degenerate.cpu()
 
 
@@ -189,6 +203,7 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     threshold, eval_size = hook_settings(cfg, args.threshold, args.eval_size)
+    align = args.align or refresh_hook_cfg(cfg).get('align', 'centre')
     dataset = build_dataset(cfg, args.split)
     model, stored = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
     if stored is not None:
@@ -203,7 +218,7 @@ def main(argv=None):
         rng = np.random.default_rng(args.seed)
         indices = sorted(rng.choice(n, size=min(args.num, n), replace=False).tolist())
     images = [read_image(dataset.raw_data_info(i)) for i in indices]
-    heat, boxes, degenerate = localise(model, images, threshold, eval_size)
+    heat, boxes, degenerate = localise(model, images, threshold, eval_size, align)
     gt_all = dataset.gt_boxes()
     rows = []
     for k, idx in enumerate(indices):

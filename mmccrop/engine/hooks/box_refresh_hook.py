@@ -17,7 +17,7 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.functional.localization import FULL_BOX, box_area, box_iou, heatmap_to_boxes
+from mmccrop.functional.localization import ALIGNS, FULL_BOX, box_area, box_iou, heatmap_to_boxes
 from mmccrop.registry import HOOKS
 
 CKPT_KEY = 'ccrop_boxes'
@@ -121,7 +121,12 @@ class BoxRefreshHook(Hook):
     training views, in eval mode, under ``no_grad``, with autocast when the
     optimizer wrapper is an ``AmpOptimWrapper``; train mode is restored
     afterwards.  Heatmaps become boxes with
-    :func:`~mmccrop.functional.localization.heatmap_to_boxes`.  Under DDP each
+    :func:`~mmccrop.functional.localization.heatmap_to_boxes`.  ``align``
+    says where the feature cells sit in the image: ``'centre'`` is the
+    authors' ``F.interpolate(align_corners=False)``; ``'corner'`` puts cell
+    ``i`` on pixel ``i * stride``, where strided CNNs such as ResNet centre
+    it (``'centre'`` shifts their heatmaps by ``(stride - 1) / 2`` pixels;
+    see :func:`~mmccrop.functional.localization.upsample_heatmaps`).  Under DDP each
     rank localises a strided shard; results are all-gathered together with
     their sample indices and written in dataset order, so every rank ends
     with identical boxes (padding rows are dropped).
@@ -140,7 +145,11 @@ class BoxRefreshHook(Hook):
         warmup_epochs: Epochs of plain random crops before boxes are used.
         interval: Refresh every ``interval`` epochs; ``None``: never.
         threshold: Heatmap threshold ``k`` in ``(0, 1)``.
-        eval_size: Side (or ``(h, w)``) of the squashed eval images.
+        eval_size: Side (or ``(h, w)``) of the squashed eval images.  The
+            box resolution is one feature cell of this image: for small
+            images, an eval size above the training size gives a finer map.
+        align: ``'centre'`` (the authors') or ``'corner'`` (right for CNN
+            backbones), see above.
         batch_size: Eval batch size; ``None``: the training loader's.
         num_workers: Eval loader workers; ``None``: the training loader's.
     """
@@ -153,7 +162,8 @@ class BoxRefreshHook(Hook):
                  threshold: float = 0.1,
                  eval_size: Union[int, Sequence[int]] = 224,
                  batch_size: Optional[int] = None,
-                 num_workers: Optional[int] = None) -> None:
+                 num_workers: Optional[int] = None,
+                 align: str = 'centre') -> None:
         if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
                 or warmup_epochs < 0:
             raise ValueError(f'BoxRefreshHook: warmup_epochs must be an int >= 0, '
@@ -175,6 +185,9 @@ class BoxRefreshHook(Hook):
         if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
             raise ValueError(f'BoxRefreshHook: num_workers must be an int >= 0 or None, '
                              f'got {num_workers!r}')
+        if align not in ALIGNS:
+            raise ValueError(f'BoxRefreshHook: align must be one of {ALIGNS}, got {align!r}')
+        self.align = align
         self.warmup_epochs = warmup_epochs
         self.interval = interval
         self.threshold = float(threshold)
@@ -299,7 +312,8 @@ class BoxRefreshHook(Hook):
                 if isinstance(feats, (list, tuple)):
                     feats = feats[-1]
                 boxes, degenerate = heatmap_to_boxes(
-                    feats, self.threshold, self.eval_size, return_degenerate=True)
+                    feats, self.threshold, self.eval_size, return_degenerate=True,
+                    align=self.align)
                 rows.append(boxes.cpu())
                 masks.append(degenerate.cpu())
                 seen.append(idx.long())
