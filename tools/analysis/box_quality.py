@@ -11,7 +11,7 @@ a new dataset, and how the demo's defaults were checked.
 Examples::
 
     python tools/analysis/box_quality.py \\
-        configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-ccrop.py \\
+        configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py \\
         --checkpoint work_dirs/demo/ccrop_seed0/epoch_16.pth \\
         --thresholds 0.1 0.3 0.5 0.7 --eval-sizes 64 128
     # another feature stage: override the backbone's output

@@ -14,7 +14,7 @@ config's ``BoxRefreshHook`` unless given.
 Examples::
 
     python tools/analysis/visualize_boxes.py \\
-        configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-ccrop.py \\
+        configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py \\
         --checkpoint work_dirs/demo/epoch_20.pth --num 8 --out boxes.png
     # no checkpoint: a randomly initialised model (shows the mechanics only)
     python tools/analysis/visualize_boxes.py CONFIG --num 6 --out boxes.png
