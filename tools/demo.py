@@ -8,8 +8,11 @@ Runs on CPU with no downloads (``make demo``):
 2. prints the box quality after each refresh: mean IoU of the boxes with the
    true object boxes, against the full-image box;
 3. prints the kNN top-1 of both runs on a held-out split;
-4. writes ``<work-dir>/report.md`` with the figures, the loss curves and the box
-   statistics (PNG), and prints a table of every figure.
+4. converts the ccrop checkpoint to backbone weights, then fine-tunes and
+   evaluates Mask R-CNN (R18-FPN, bbox / segm AP) and FCN (R18-D8, mIoU) on
+   the same generator's images exported as COCO and VOC;
+5. writes ``<work-dir>/report.md`` with the figures, the loss curves, box grids
+   and crop pairs (PNG), and prints a table of every figure.
 
 ``--smoke`` runs a few iterations only (used by the test suite).
 """
@@ -24,18 +27,29 @@ import time
 from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = {
+    'convert': osp.join(ROOT, 'tools/model_converters/extract_backbone.py'),
+}
 CONFIGS = {
-    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-rcrop.py'),
-    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-16e_synthetic-ccrop.py'),
+    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-rcrop.py'),
+    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py'),
+    'det': osp.join(ROOT, 'configs/demo/mask-rcnn_r18-fpn_1xb8-3e_synthetic-coco.py'),
+    'seg': osp.join(ROOT, 'configs/demo/fcn_r18-d8_1xb8-150iter_synthetic-voc-64x64.py'),
 }
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 16)')
+    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 12)')
     p.add_argument('--num-images', type=int, default=None, help='training images (config: 1000)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0], help='one run pair per seed')
+    p.add_argument('--transfer-train', type=int, default=256,
+                   help='exported images to fine-tune the detector / segmenter on')
+    p.add_argument('--transfer-val', type=int, default=100,
+                   help='held-out exported images to evaluate them on')
+    p.add_argument('--skip-transfer', action='store_true',
+                   help='stop after pretraining (no detection / segmentation step)')
     p.add_argument('--smoke', action='store_true', help='a few iterations, for tests')
     return p.parse_args(argv)
 
@@ -112,6 +126,90 @@ def pretrain(args: argparse.Namespace, mode: str, seed: int) -> Dict:
                 knn=dict(knn.history), knn_final=knn.history[max(knn.history)],
                 boxes=boxes, losses=losses,
                 checkpoint=osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth'))
+
+
+def _exported_spec(cfg) -> object:
+    """The SyntheticSpec of a demo pretraining config's training data."""
+    from mmccrop.functional.synthetic import SyntheticSpec
+    ds = cfg.train_dataloader.dataset
+    ds = ds.get('dataset', ds)  # BoxedDataset wraps the SyntheticObjects of -ccrop
+    keys = ('img_size', 'num_classes', 'scale_range', 'clutter', 'seed')
+    return SyntheticSpec(**{k: tuple(ds[k]) if k == 'scale_range' else ds[k]
+                            for k in keys if k in ds})
+
+
+def transfer(args: argparse.Namespace, ccrop: Dict) -> Dict:
+    """Step 4: convert the ccrop checkpoint, fine-tune and evaluate Mask R-CNN and FCN.
+
+    The data are the pretraining data's generator exported as COCO and VOC
+    (train split for fine-tuning, the held-out val split for evaluation).
+    """
+    import subprocess
+
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from mmengine.utils import ProgressBar
+
+    from mmccrop.datasets.synthetic_export import export
+
+    out = osp.join(args.work_dir, 'transfer')
+    start = time.perf_counter()
+    n_train, n_val = (16, 8) if args.smoke else (args.transfer_train, args.transfer_val)
+    spec = _exported_spec(Config.fromfile(CONFIGS['ccrop']))
+    print(f'\n=== [transfer] exporting {n_train} + {n_val} images as COCO and VOC '
+          f'-> {out}/data', flush=True)
+    bar = ProgressBar(n_train + n_val)
+    roots = export(osp.join(out, 'data'), spec, {'train': n_train, 'val': n_val},
+                   ['coco', 'voc'], progress=bar.update)
+    print(flush=True)
+
+    backbone = osp.join(out, 'backbone_ccrop.pth')
+    print(f'=== [transfer] converting {ccrop["checkpoint"]} -> {backbone}', flush=True)
+    done = subprocess.run([sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f'converting {ccrop["checkpoint"]} failed:\n{done.stderr[-2000:]}')
+    print(done.stdout.strip(), flush=True)
+
+    figures: Dict = {}
+    coco = roots['coco']
+    val_ann = osp.join(coco, 'annotations', 'instances_val2017.json')
+    det_opts = {
+        'model.backbone.init_cfg.checkpoint': backbone,
+        'val_evaluator.ann_file': val_ann, 'test_evaluator.ann_file': val_ann}
+    for split in ('train', 'val', 'test'):
+        det_opts[f'{split}_dataloader.dataset.data_root'] = coco + os.sep
+    seg_opts = {'model.backbone.init_cfg.checkpoint': backbone}
+    for split in ('train', 'val', 'test'):
+        seg_opts[f'{split}_dataloader.dataset.data_root'] = roots['voc']
+    if args.smoke:
+        det_opts['train_cfg.max_epochs'] = 1
+        seg_opts.update({'train_cfg.max_iters': 2, 'param_scheduler.0.end': 2})
+        for opts in (det_opts, seg_opts):
+            for split in ('train', 'val', 'test'):
+                opts.update({f'{split}_dataloader.num_workers': 0,
+                             f'{split}_dataloader.persistent_workers': False})
+
+    for task, opts in (('det', det_opts), ('seg', seg_opts)):
+        cfg = Config.fromfile(CONFIGS[task])
+        cfg.merge_from_dict(opts)
+        # Evaluate once, after training (the configs validate at their last
+        # epoch / iteration; here runner.val() returns the figures).
+        last = cfg.train_cfg.get('max_epochs', cfg.train_cfg.get('max_iters'))
+        cfg.train_cfg.val_begin = last + 1
+        cfg.work_dir = osp.join(out, task)
+        cfg.experiment_name = f'demo_transfer_{task}'
+        cfg.visualizer.name = f'visualizer_transfer_{task}'
+        cfg.default_hooks.checkpoint = None  # the demo keeps no fine-tuned weights
+        name = 'Mask R-CNN R18-FPN' if task == 'det' else 'FCN R18-D8'
+        print(f'\n=== [transfer] {name} from the ccrop backbone -> {cfg.work_dir}', flush=True)
+        t0 = time.perf_counter()
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        metrics = runner.val()
+        figures[task] = dict(metrics, minutes=(time.perf_counter() - t0) / 60)
+    figures['minutes'] = (time.perf_counter() - start) / 60
+    return figures
 
 
 def plot(results: List[Dict], out_dir: str) -> List[str]:
@@ -194,8 +292,29 @@ def pictures_of_boxes_and_crops(args: argparse.Namespace, ccrop: Dict, out_dir: 
     return written
 
 
-def report(results: List[Dict], out_dir: str, pictures: List[str]) -> str:
-    """Write report.md and return the summary table (markdown)."""
+def transfer_table(figures: Optional[Dict]) -> str:
+    """Markdown table of the detection / segmentation figures (empty if skipped)."""
+    if not figures:
+        return ''
+
+    def pct(metrics: Dict, key: str) -> str:
+        value = metrics.get(key)
+        return '-' if value is None or value < 0 else f'{100 * value:.1f}'
+
+    det, seg = figures['det'], figures['seg']
+    return '\n'.join([
+        '| transfer (ccrop backbone) | minutes | bbox AP | bbox AP50 | segm AP | mIoU (%) | '
+        'aAcc (%) |', '|---|---|---|---|---|---|---|',
+        f"| Mask R-CNN R18-FPN, COCO layout | {det['minutes']:.1f} | "
+        f"{pct(det, 'coco/bbox_mAP')} | {pct(det, 'coco/bbox_mAP_50')} | "
+        f"{pct(det, 'coco/segm_mAP')} | - | - |",
+        f"| FCN R18-D8, VOC layout | {seg['minutes']:.1f} | - | - | - | "
+        f"{seg.get('mIoU', float('nan')):.1f} | {seg.get('aAcc', float('nan')):.1f} |"])
+
+
+def report(results: List[Dict], out_dir: str, pictures: List[str],
+           figures: Optional[Dict] = None) -> str:
+    """Write report.md and return the summary tables (markdown)."""
     rows = ['| run | seed | minutes | kNN top-1 (%) | box mIoU (last refresh) | '
             'full-box mIoU |', '|---|---|---|---|---|---|']
     for r in results:
@@ -204,6 +323,8 @@ def report(results: List[Dict], out_dir: str, pictures: List[str]) -> str:
                     + (f"{last['ccrop/box_miou']:.3f} | {last['ccrop/box_miou_full']:.3f} |"
                        if last else '- | - |'))
     table = '\n'.join(rows)
+    if figures:
+        table += '\n\n' + transfer_table(figures)
     lines = ['# mmccrop demo report', '',
              'MoCo v2, ResNet-18 at 64 px, on the embedded SyntheticObjects data '
              '(configs/demo/). rcrop = RandomResizedCrop, ccrop = ContrastiveCrop.', '',
@@ -221,8 +342,11 @@ def report(results: List[Dict], out_dir: str, pictures: List[str]) -> str:
                              f"{100 * b['ccrop/box_full_frac']:.1f}% |")
             lines.append('')
     lines += [f'![{p}]({p})' for p in pictures]
-    lines += ['', 'Not yet part of the demo: detection / segmentation fine-tuning of the '
-              'converted checkpoint (tracked in the demo issue).', '']
+    lines += ['', 'Transfer: ' + ('the last ccrop checkpoint, converted with '
+                                  'tools/model_converters/extract_backbone.py and fine-tuned '
+                                  'with configs/demo/mask-rcnn_* and configs/demo/fcn_* on the '
+                                  'exported train split; evaluated on the held-out val split.'
+                                  if figures else 'skipped (--skip-transfer).'), '']
     from mmccrop.utils import atomic_write
 
     def write(tmp: str) -> None:
@@ -255,7 +379,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     last_ccrop = [r for r in results if r['mode'] == 'ccrop'][-1]
     print('\n##### pictures: box grid and crop pairs', flush=True)
     pictures += pictures_of_boxes_and_crops(args, last_ccrop, args.work_dir)
-    table = report(results, args.work_dir, pictures)
+    figures = None
+    if not args.skip_transfer:
+        print(f'\n##### transfer: detection and segmentation from the ccrop backbone '
+              f'(elapsed {(time.perf_counter() - start) / 60:.1f} min)', flush=True)
+        figures = transfer(args, last_ccrop)
+    table = report(results, args.work_dir, pictures, figures)
     print(f'\n{table}\n\nreport: {osp.join(args.work_dir, "report.md")} '
           f'(total {(time.perf_counter() - start) / 60:.1f} min)')
     return 0
