@@ -24,7 +24,10 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:  # mmccrop is imported lazily, after argument parsing
+    from mmccrop.functional.synthetic import SyntheticSpec
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = {
@@ -128,7 +131,7 @@ def pretrain(args: argparse.Namespace, mode: str, seed: int) -> Dict:
                 checkpoint=osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth'))
 
 
-def _exported_spec(cfg) -> object:
+def _exported_spec(cfg) -> SyntheticSpec:
     """The SyntheticSpec of a demo pretraining config's training data."""
     from mmccrop.functional.synthetic import SyntheticSpec
     ds = cfg.train_dataloader.dataset
