@@ -1,13 +1,7 @@
-"""Model tests run single-threaded: their tiny tensors gain nothing from a second
-thread, and on a shared 2-core machine two OpenMP threads per process thrash
-(measured 0.2 s vs 4 s for the same 15 steps)."""
+"""Model tests run single-threaded (see ``one_thread`` in tests/conftest.py)."""
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(before)

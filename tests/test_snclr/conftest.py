@@ -1,16 +1,7 @@
-"""One intra-op thread for the tiny SNCLR models.
-
-At these sizes (width-8 ResNet-18, batch 4, 32 px) a second thread buys
-nothing, and on a busy 2-core machine spinning threads made steps 10-50x
-slower.
-"""
+"""SNCLR tests run single-threaded (see ``one_thread`` in tests/conftest.py)."""
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(before)
