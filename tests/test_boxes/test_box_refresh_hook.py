@@ -291,9 +291,49 @@ def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, 
     # the brightness-sensitive net finds the squares: better than the full box
     assert table['rows'][1]['miou'] > table['baseline'] + 0.2
     printed = capsys.readouterr().out
-    assert 'best: eval size ' in printed and '| 48 | corner | 0.60 |' in printed
+    assert 'best: eval size ' in printed and '| 48 | none | all | corner | 0.60 |' in printed
     with pytest.raises(SystemExit):
         tool.parse_args([str(cfg), '--thresholds', '0', '0.5'])
+
+
+def test_box_quality_tool_compares_backgrounds_and_regions(tmp_path, repo_root):
+    from mmccrop.functional.localization import box_iou, heatmap_to_boxes
+
+    tool = _load_tool(repo_root, 'box_quality')
+    cfg = tmp_path / 'cfg.py'
+    # the config's hook settings are the defaults of the comparison
+    cfg.write_text(
+        "model = dict(type='_BoxTestNet')\n"
+        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
+        "dataset=dict(type='_BoxTestImages', num=6)))\n"
+        "custom_hooks = [dict(type='BoxRefreshHook', align='corner', background='median', "
+        "region='peak')]\n")
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
+    common = [str(cfg), '--checkpoint', str(tmp_path / 'ckpt.pth'), '--device', 'cpu',
+              '--thresholds', '0.5', '--eval-sizes', '32']
+    import json
+    assert tool.main(common + ['--json', str(tmp_path / 'a.json')]) == 0
+    rows = json.loads((tmp_path / 'a.json').read_text())['rows']
+    assert [(r['background'], r['region'], r['align']) for r in rows] == [
+        ('median', 'peak', 'corner')]
+    assert tool.main(common + ['--backgrounds', 'none', 'median', '--regions', 'all', 'peak',
+                               '--json', str(tmp_path / 'b.json')]) == 0
+    rows = json.loads((tmp_path / 'b.json').read_text())['rows']
+    assert [(r['background'], r['region']) for r in rows] == [
+        ('none', 'all'), ('none', 'peak'), ('median', 'all'), ('median', 'peak')]
+    model.eval()
+    imgs, gt = zip(*(square_image(i) for i in range(6)))
+    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs])
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(
+            dict(inputs=batch, data_samples=None), False)['inputs'])[0]
+    gt = torch.from_numpy(np.stack(gt))
+    for row in rows:
+        boxes = heatmap_to_boxes(feats, 0.5, 32, align='corner', background=row['background'],
+                                 region=row['region'])
+        assert row['miou'] == pytest.approx(float(box_iou(boxes, gt).mean()), abs=1e-6)
 
 
 def test_analysis_tools_skip_differently_sized_non_backbone_entries(tmp_path, repo_root,
@@ -345,3 +385,38 @@ def test_refresh_hook_passes_align_and_rejects_unknown_ones():
     # 'corner' moves the boxes up-left (stride 4 here: by up to 1.5 px)
     assert not torch.equal(found['centre'], found['corner'])
     assert (found['corner'][:, :2] <= found['centre'][:, :2]).all()
+
+
+def test_refresh_hook_passes_background_and_region_and_rejects_unknown_ones(monkeypatch):
+    from mmccrop.engine.hooks import box_refresh_hook as module
+
+    with pytest.raises(ValueError, match="BoxRefreshHook: background must be one of"):
+        BoxRefreshHook(background='mean')
+    with pytest.raises(ValueError, match="BoxRefreshHook: region must be one of"):
+        BoxRefreshHook(region='largest')
+    torch.manual_seed(0)
+    model = BoxTestNet()
+    dataset = BoxedDataset(dataset=BoxTestImages(num=6))
+    dataset.full_init()
+    imgs = torch.stack([torch.from_numpy(square_image(i)[0]).permute(2, 0, 1) for i in range(6)])
+    with torch.no_grad():
+        model.eval()
+        feats = model.extract_feat(model.data_preprocessor(
+            dict(inputs=imgs, data_samples=None), False)['inputs'])[0]
+    calls = []
+
+    def recording(*args, **kwargs):
+        calls.append((kwargs['background'], kwargs['region']))
+        return heatmap_to_boxes(*args, **kwargs)
+
+    monkeypatch.setattr(module, 'heatmap_to_boxes', recording)
+    for background in ('none', 'median'):
+        for region in ('all', 'peak'):
+            hook = BoxRefreshHook(threshold=0.3, eval_size=32, align='corner',
+                                  background=background, region=region)
+            boxes, _ = hook.localize(model, dataset, batch_size=4)
+            expected = heatmap_to_boxes(feats, 0.3, 32, align='corner', background=background,
+                                        region=region)
+            assert torch.equal(boxes, expected), (background, region)
+            # two batches of the 6 images, each localised with the hook's options
+            assert calls[-2:] == [(background, region)] * 2

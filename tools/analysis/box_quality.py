@@ -11,14 +11,16 @@ a new dataset, and how the demo's defaults were checked.
 Examples::
 
     python tools/analysis/box_quality.py \\
-        configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py \\
+        configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py \\
         --checkpoint work_dirs/demo/ccrop_seed0/epoch_16.pth \\
-        --thresholds 0.1 0.3 0.5 0.7 --eval-sizes 64 128
+        --thresholds 0.1 0.3 0.5 0.7 --eval-sizes 64 128 \\
+        --backgrounds none median --regions all peak
     # another feature stage: override the backbone's output
     python tools/analysis/box_quality.py CONFIG --checkpoint CKPT \\
         --cfg-options "model.backbone.out_indices=(2,)"
 """
 import argparse
+import itertools
 import json
 import os.path as osp
 import sys
@@ -33,7 +35,15 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from visualize_boxes import build_dataset, load_model, refresh_hook_cfg  # noqa: E402
 
 from mmccrop.engine.hooks.box_refresh_hook import _EvalImages, preprocess_images  # noqa: E402
-from mmccrop.functional.localization import ALIGNS, FULL_BOX, box_area, box_iou, heatmap_to_boxes  # noqa: E402
+from mmccrop.functional.localization import (  # noqa: E402
+    ALIGNS,
+    BACKGROUNDS,
+    FULL_BOX,
+    REGIONS,
+    box_area,
+    box_iou,
+    heatmap_to_boxes,
+)
 from mmccrop.utils import register_all_modules  # noqa: E402
 
 
@@ -47,6 +57,12 @@ def parse_args(argv=None):
     parser.add_argument('--aligns', nargs='+', choices=ALIGNS, default=None,
                         help="feature-grid geometries to compare (default: the config's "
                              "BoxRefreshHook, 'centre')")
+    parser.add_argument('--backgrounds', nargs='+', choices=BACKGROUNDS, default=None,
+                        help="heatmap background handling to compare (default: the config's "
+                             "BoxRefreshHook, 'none')")
+    parser.add_argument('--regions', nargs='+', choices=REGIONS, default=None,
+                        help="box rules to compare (default: the config's BoxRefreshHook, "
+                             "'all')")
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--limit', type=int, default=None, help='score the first N images only')
     parser.add_argument('--batch-size', type=int, default=128)
@@ -82,15 +98,19 @@ def feature_maps(model, dataset, indices: Sequence[int], size: Tuple[int, int],
 
 
 def score(feats: torch.Tensor, gt: torch.Tensor, thresholds: Sequence[float],
-          size: Tuple[int, int], aligns: Sequence[str] = ('centre', )
+          size: Tuple[int, int], aligns: Sequence[str] = ('centre', ),
+          backgrounds: Sequence[str] = ('none', ), regions: Sequence[str] = ('all', )
           ) -> List[Dict[str, float]]:
-    """One row per (align, threshold): mean IoU with ``gt``, mean area, full-box fraction."""
+    """One row per (background, region, align, threshold): mean IoU with ``gt``,
+    mean area, full-box fraction."""
     rows = []
     full = torch.tensor(FULL_BOX).expand_as(gt)
-    for align in aligns:
+    for background, region, align in itertools.product(backgrounds, regions, aligns):
         for k in thresholds:
-            boxes = heatmap_to_boxes(feats, k, size, align=align)
+            boxes = heatmap_to_boxes(feats, k, size, align=align, background=background,
+                                     region=region)
             rows.append(dict(threshold=k, eval_size=size[0], align=align,
+                             background=background, region=region,
                              miou=float(box_iou(boxes, gt).mean()),
                              area=float(box_area(boxes).mean()),
                              full_frac=float((boxes == full).all(1).float().mean())))
@@ -113,24 +133,29 @@ def main(argv=None) -> int:
         raise ValueError(f'{args.config}: none of the first {n} samples has a gt_bbox')
     gt = gt[valid]
     model, _ = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
-    aligns = args.aligns or [refresh_hook_cfg(cfg).get('align', 'centre')]
+    hook = refresh_hook_cfg(cfg)
+    aligns = args.aligns or [hook.get('align', 'centre')]
+    backgrounds = args.backgrounds or [hook.get('background', 'none')]
+    regions = args.regions or [hook.get('region', 'all')]
     baseline = float(box_iou(torch.tensor(FULL_BOX).expand_as(gt), gt).mean())
     rows = []
     for side in args.eval_sizes:
         size = (side, side)
         print(f'feature maps at {side}x{side} for {len(valid)} images', flush=True)
         rows += score(feature_maps(model, dataset, valid, size, args.batch_size), gt,
-                      args.thresholds, size, aligns)
+                      args.thresholds, size, aligns, backgrounds, regions)
     print(f'\nfull-image box: mean IoU {baseline:.3f} with the true boxes '
           f'({len(valid)} images, checkpoint {args.checkpoint or "none (random init)"})')
-    print('| eval size | align | k | mean IoU | mean area | full boxes |')
-    print('|---|---|---|---|---|---|')
+    print('| eval size | background | region | align | k | mean IoU | mean area | full boxes |')
+    print('|---|---|---|---|---|---|---|---|')
     for r in rows:
-        print(f"| {r['eval_size']} | {r['align']} | {r['threshold']:.2f} | {r['miou']:.3f} | "
-              f"{r['area']:.3f} | {100 * r['full_frac']:.1f}% |")
+        print(f"| {r['eval_size']} | {r['background']} | {r['region']} | {r['align']} | "
+              f"{r['threshold']:.2f} | {r['miou']:.3f} | {r['area']:.3f} | "
+              f"{100 * r['full_frac']:.1f}% |")
     best = max(rows, key=lambda r: r['miou'])
-    print(f"best: eval size {best['eval_size']}, align {best['align']}, "
-          f"k={best['threshold']:.2f}, mean IoU {best['miou']:.3f}")
+    print(f"best: eval size {best['eval_size']}, background {best['background']}, region "
+          f"{best['region']}, align {best['align']}, k={best['threshold']:.2f}, "
+          f"mean IoU {best['miou']:.3f}")
     if args.json:
         from mmccrop.utils import atomic_write
 

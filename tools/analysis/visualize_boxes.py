@@ -14,7 +14,7 @@ config's ``BoxRefreshHook`` unless given.
 Examples::
 
     python tools/analysis/visualize_boxes.py \\
-        configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py \\
+        configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py \\
         --checkpoint work_dirs/demo/epoch_20.pth --num 8 --out boxes.png
     # no checkpoint: a randomly initialised model (shows the mechanics only)
     python tools/analysis/visualize_boxes.py CONFIG --num 6 --out boxes.png
@@ -33,6 +33,8 @@ from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.engine.hooks.box_refresh_hook import CKPT_KEY, preprocess_images, read_image
 from mmccrop.functional.localization import (
     ALIGNS,
+    BACKGROUNDS,
+    REGIONS,
     box_iou,
     heatmap_to_boxes,
     normalized_heatmaps,
@@ -58,6 +60,11 @@ def parse_args(argv=None):
     parser.add_argument('--align', choices=ALIGNS, default=None,
                         help="feature-grid geometry (default: the config's BoxRefreshHook, "
                              "'centre')")
+    parser.add_argument('--background', choices=BACKGROUNDS, default=None,
+                        help="heatmap background handling (default: the config's "
+                             "BoxRefreshHook, 'none')")
+    parser.add_argument('--region', choices=REGIONS, default=None,
+                        help="box rule (default: the config's BoxRefreshHook, 'all')")
     parser.add_argument('--display-size', type=int, default=256,
                         help='longest image side in the figure, pixels')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -128,7 +135,8 @@ def load_model(cfg: Config, checkpoint, device, unsafe):
 
 
 @torch.no_grad()
-def localise(model, images, threshold, eval_size, align='centre'):
+def localise(model, images, threshold, eval_size, align='centre', background='none',
+             region='all'):
     """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images."""
     batch = torch.stack([
         torch.from_numpy(cv2.resize(img, eval_size[::-1], interpolation=cv2.INTER_LINEAR))
@@ -136,8 +144,8 @@ def localise(model, images, threshold, eval_size, align='centre'):
     feats = model.extract_feat(preprocess_images(model, batch))
     feats = feats[-1] if isinstance(feats, (list, tuple)) else feats
     boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True,
-                                         align=align)
-    heat, _ = normalized_heatmaps(feats)
+                                         align=align, background=background, region=region)
+    heat, _ = normalized_heatmaps(feats, background)
     heat = upsample_heatmaps(heat, eval_size, align)[:, None]
     return heat[:, 0].cpu().numpy(), boxes.cpu(), degenerate.cpu()
 
@@ -203,7 +211,10 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     threshold, eval_size = hook_settings(cfg, args.threshold, args.eval_size)
-    align = args.align or refresh_hook_cfg(cfg).get('align', 'centre')
+    hook = refresh_hook_cfg(cfg)
+    align = args.align or hook.get('align', 'centre')
+    background = args.background or hook.get('background', 'none')
+    region = args.region or hook.get('region', 'all')
     dataset = build_dataset(cfg, args.split)
     model, stored = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
     if stored is not None:
@@ -218,7 +229,8 @@ def main(argv=None):
         rng = np.random.default_rng(args.seed)
         indices = sorted(rng.choice(n, size=min(args.num, n), replace=False).tolist())
     images = [read_image(dataset.raw_data_info(i)) for i in indices]
-    heat, boxes, degenerate = localise(model, images, threshold, eval_size, align)
+    heat, boxes, degenerate = localise(model, images, threshold, eval_size, align, background,
+                                       region)
     gt_all = dataset.gt_boxes()
     rows = []
     for k, idx in enumerate(indices):

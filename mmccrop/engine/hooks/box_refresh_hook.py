@@ -17,7 +17,15 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.functional.localization import ALIGNS, FULL_BOX, box_area, box_iou, heatmap_to_boxes
+from mmccrop.functional.localization import (
+    ALIGNS,
+    BACKGROUNDS,
+    FULL_BOX,
+    REGIONS,
+    box_area,
+    box_iou,
+    heatmap_to_boxes,
+)
 from mmccrop.registry import HOOKS
 
 CKPT_KEY = 'ccrop_boxes'
@@ -150,6 +158,14 @@ class BoxRefreshHook(Hook):
             images, an eval size above the training size gives a finer map.
         align: ``'centre'`` (the authors') or ``'corner'`` (right for CNN
             backbones), see above.
+        background: ``'none'`` (the authors') or ``'median'``: subtract each
+            channel's per-image median before the channel sum, so that
+            channels firing over the whole image (background colour and
+            texture) do not dominate the heatmap.
+        region: ``'all'`` (the authors': every row and column with a pixel
+            above ``k``) or ``'peak'``: only the connected region above
+            ``k`` that holds the heatmap's maximum, so that a secondary peak
+            (a distractor) does not stretch the box.
         batch_size: Eval batch size; ``None``: the training loader's.
         num_workers: Eval loader workers; ``None``: the training loader's.
     """
@@ -163,7 +179,9 @@ class BoxRefreshHook(Hook):
                  eval_size: Union[int, Sequence[int]] = 224,
                  batch_size: Optional[int] = None,
                  num_workers: Optional[int] = None,
-                 align: str = 'centre') -> None:
+                 align: str = 'centre',
+                 background: str = 'none',
+                 region: str = 'all') -> None:
         if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
                 or warmup_epochs < 0:
             raise ValueError(f'BoxRefreshHook: warmup_epochs must be an int >= 0, '
@@ -187,7 +205,14 @@ class BoxRefreshHook(Hook):
                              f'got {num_workers!r}')
         if align not in ALIGNS:
             raise ValueError(f'BoxRefreshHook: align must be one of {ALIGNS}, got {align!r}')
+        if background not in BACKGROUNDS:
+            raise ValueError(f'BoxRefreshHook: background must be one of {BACKGROUNDS}, '
+                             f'got {background!r}')
+        if region not in REGIONS:
+            raise ValueError(f'BoxRefreshHook: region must be one of {REGIONS}, got {region!r}')
         self.align = align
+        self.background = background
+        self.region = region
         self.warmup_epochs = warmup_epochs
         self.interval = interval
         self.threshold = float(threshold)
@@ -313,7 +338,7 @@ class BoxRefreshHook(Hook):
                     feats = feats[-1]
                 boxes, degenerate = heatmap_to_boxes(
                     feats, self.threshold, self.eval_size, return_degenerate=True,
-                    align=self.align)
+                    align=self.align, background=self.background, region=self.region)
                 rows.append(boxes.cpu())
                 masks.append(degenerate.cpu())
                 seen.append(idx.long())
