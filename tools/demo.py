@@ -34,17 +34,17 @@ TOOLS = {
     'convert': osp.join(ROOT, 'tools/model_converters/extract_backbone.py'),
 }
 CONFIGS = {
-    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-rcrop.py'),
-    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-ccrop.py'),
+    'rcrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-rcrop.py'),
+    'ccrop': osp.join(ROOT, 'configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py'),
     'det': osp.join(ROOT, 'configs/demo/mask-rcnn_r18-fpn_1xb8-3e_synthetic-coco.py'),
-    'seg': osp.join(ROOT, 'configs/demo/fcn_r18-d8_1xb8-150iter_synthetic-voc-64x64.py'),
+    'seg': osp.join(ROOT, 'configs/demo/fcn_r18-d8_1xb8-100iter_synthetic-voc-64x64.py'),
 }
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 12)')
+    p.add_argument('--epochs', type=int, default=None, help='pretraining epochs (config: 10)')
     p.add_argument('--num-images', type=int, default=None, help='training images (config: 1000)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0], help='one run pair per seed')
     p.add_argument('--transfer-train', type=int, default=256,

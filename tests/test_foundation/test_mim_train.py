@@ -16,7 +16,7 @@ def test_mim_train_by_config_basename(tmp_path):
         pytest.skip('mim is not installed in this environment')
     work_dir = tmp_path / 'work'
     cmd = [
-        MIM, 'train', 'mmccrop', 'mocov2_resnet18_1xb64-coslr-12e_synthetic-rcrop.py',
+        MIM, 'train', 'mmccrop', 'mocov2_resnet18_1xb64-coslr-10e_synthetic-rcrop.py',
         '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
         'train_dataloader.batch_size=4', 'train_dataloader.dataset.num_images=4',
         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
@@ -29,7 +29,7 @@ def test_mim_train_by_config_basename(tmp_path):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     # mim resolved the basename inside mmccrop/.mim/configs ...
-    assert 'configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-rcrop.py' in out
+    assert 'configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-rcrop.py' in out
     # ... ran our tools/train.py for exactly one iteration, and saved it.
     assert 'Epoch(train) [1][1/1]' in out
     ckpt = torch.load(work_dir / 'epoch_1.pth', map_location='cpu', weights_only=True)

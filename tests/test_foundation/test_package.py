@@ -81,5 +81,5 @@ def test_wheel_carries_configs_and_tools_in_mim_folder(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert 'mmccrop/.mim/tools/train.py' in names
     assert 'mmccrop/.mim/configs/selfsup/_base_/default_runtime.py' in names
-    assert 'mmccrop/.mim/configs/demo/mocov2_resnet18_1xb64-coslr-12e_synthetic-rcrop.py' in names
+    assert 'mmccrop/.mim/configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-rcrop.py' in names
     assert not any(n.startswith('tests/') for n in names)
