@@ -255,15 +255,32 @@ def _load_tool(repo_root, name):
     return tool
 
 
-def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, capsys):
-    from mmccrop.functional.localization import box_iou, heatmap_to_boxes
-
-    tool = _load_tool(repo_root, 'box_quality')
+def _tool_cfg(tmp_path, num, with_gt=True, extra=''):
+    """A config file for the analysis tools: the test net on ``num`` square images."""
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(
         "model = dict(type='_BoxTestNet')\n"
         "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
-        "dataset=dict(type='_BoxTestImages', num=6)))\n")
+        f"dataset=dict(type='_BoxTestImages', num={num}, with_gt={with_gt})))\n" + extra)
+    return cfg
+
+
+def _square_feats(model, num):
+    """The eval-mode features and true boxes of the first ``num`` square images."""
+    model.eval()
+    imgs, gt = zip(*(square_image(i) for i in range(num)))
+    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs])
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(
+            dict(inputs=batch, data_samples=None), False)['inputs'])[0]
+    return feats, torch.from_numpy(np.stack(gt))
+
+
+def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, capsys):
+    from mmccrop.functional.localization import box_iou, heatmap_to_boxes
+
+    tool = _load_tool(repo_root, 'box_quality')
+    cfg = _tool_cfg(tmp_path, num=6)
     torch.manual_seed(0)
     model = BoxTestNet()
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
@@ -276,13 +293,7 @@ def test_box_quality_tool_scores_thresholds_and_eval_sizes(tmp_path, repo_root, 
     assert [(r['eval_size'], r['align'], r['threshold']) for r in table['rows']] == [
         (s, a, k) for s in (32, 48) for a in ('centre', 'corner') for k in (0.2, 0.6)]
     # the figures are those of heatmap_to_boxes on the model's own features
-    model.eval()
-    imgs, gt = zip(*(square_image(i) for i in range(6)))
-    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs])
-    with torch.no_grad():
-        feats = model.extract_feat(model.data_preprocessor(
-            dict(inputs=batch, data_samples=None), False)['inputs'])[0]
-    gt = torch.from_numpy(np.stack(gt))
+    feats, gt = _square_feats(model, 6)
     for row in table['rows'][:4]:
         boxes = heatmap_to_boxes(feats, row['threshold'], (32, 32), align=row['align'])
         assert row['miou'] == pytest.approx(float(box_iou(boxes, gt).mean()), abs=1e-6)
@@ -300,14 +311,9 @@ def test_box_quality_tool_compares_backgrounds_and_regions(tmp_path, repo_root):
     from mmccrop.functional.localization import box_iou, heatmap_to_boxes
 
     tool = _load_tool(repo_root, 'box_quality')
-    cfg = tmp_path / 'cfg.py'
     # the config's hook settings are the defaults of the comparison
-    cfg.write_text(
-        "model = dict(type='_BoxTestNet')\n"
-        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
-        "dataset=dict(type='_BoxTestImages', num=6)))\n"
-        "custom_hooks = [dict(type='BoxRefreshHook', align='corner', background='median', "
-        "region='peak')]\n")
+    cfg = _tool_cfg(tmp_path, num=6, extra="custom_hooks = [dict(type='BoxRefreshHook', "
+                    "align='corner', background='median', region='peak')]\n")
     torch.manual_seed(0)
     model = BoxTestNet()
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
@@ -323,13 +329,7 @@ def test_box_quality_tool_compares_backgrounds_and_regions(tmp_path, repo_root):
     rows = json.loads((tmp_path / 'b.json').read_text())['rows']
     assert [(r['background'], r['region']) for r in rows] == [
         ('none', 'all'), ('none', 'peak'), ('median', 'all'), ('median', 'peak')]
-    model.eval()
-    imgs, gt = zip(*(square_image(i) for i in range(6)))
-    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs])
-    with torch.no_grad():
-        feats = model.extract_feat(model.data_preprocessor(
-            dict(inputs=batch, data_samples=None), False)['inputs'])[0]
-    gt = torch.from_numpy(np.stack(gt))
+    feats, gt = _square_feats(model, 6)
     for row in rows:
         boxes = heatmap_to_boxes(feats, 0.5, 32, align='corner', background=row['background'],
                                  region=row['region'])
@@ -354,11 +354,7 @@ def test_analysis_tools_skip_differently_sized_non_backbone_entries(tmp_path, re
 
 def test_box_quality_tool_needs_ground_truth(tmp_path, repo_root):
     tool = _load_tool(repo_root, 'box_quality')
-    cfg = tmp_path / 'cfg.py'
-    cfg.write_text(
-        "model = dict(type='_BoxTestNet')\n"
-        "train_dataloader = dict(dataset=dict(type='BoxedDataset', "
-        "dataset=dict(type='_BoxTestImages', num=4, with_gt=False)))\n")
+    cfg = _tool_cfg(tmp_path, num=4, with_gt=False)
     with pytest.raises(KeyError, match='no gt_bbox'):
         tool.main([str(cfg), '--device', 'cpu', '--eval-sizes', '32'])
 
@@ -375,12 +371,7 @@ def test_refresh_hook_passes_align_and_rejects_unknown_ones():
         hook = BoxRefreshHook(threshold=0.3, eval_size=32, align=align)
         boxes, _ = hook.localize(model, dataset, batch_size=4)
         found[align] = boxes
-        imgs = torch.stack([torch.from_numpy(square_image(i)[0]).permute(2, 0, 1)
-                            for i in range(6)])
-        with torch.no_grad():
-            model.eval()
-            feats = model.extract_feat(model.data_preprocessor(
-                dict(inputs=imgs, data_samples=None), False)['inputs'])[0]
+        feats, _ = _square_feats(model, 6)
         assert torch.equal(boxes, heatmap_to_boxes(feats, 0.3, 32, align=align)), align
     # 'corner' moves the boxes up-left (stride 4 here: by up to 1.5 px)
     assert not torch.equal(found['centre'], found['corner'])
@@ -398,11 +389,7 @@ def test_refresh_hook_passes_background_and_region_and_rejects_unknown_ones(monk
     model = BoxTestNet()
     dataset = BoxedDataset(dataset=BoxTestImages(num=6))
     dataset.full_init()
-    imgs = torch.stack([torch.from_numpy(square_image(i)[0]).permute(2, 0, 1) for i in range(6)])
-    with torch.no_grad():
-        model.eval()
-        feats = model.extract_feat(model.data_preprocessor(
-            dict(inputs=imgs, data_samples=None), False)['inputs'])[0]
+    feats, _ = _square_feats(model, 6)
     calls = []
 
     def recording(*args, **kwargs):
