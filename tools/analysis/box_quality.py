@@ -12,7 +12,7 @@ Examples::
 
     python tools/analysis/box_quality.py \\
         configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py \\
-        --checkpoint work_dirs/demo/ccrop_seed0/epoch_16.pth \\
+        --checkpoint work_dirs/demo/ccrop_seed0/epoch_10.pth \\
         --thresholds 0.1 0.3 0.5 0.7 --eval-sizes 64 128 \\
         --backgrounds none median --regions all peak
     # another feature stage: override the backbone's output

@@ -15,7 +15,7 @@ Examples::
 
     python tools/analysis/visualize_boxes.py \\
         configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py \\
-        --checkpoint work_dirs/demo/epoch_20.pth --num 8 --out boxes.png
+        --checkpoint work_dirs/demo/ccrop_seed0/epoch_10.pth --num 8 --out boxes.png
     # no checkpoint: a randomly initialised model (shows the mechanics only)
     python tools/analysis/visualize_boxes.py CONFIG --num 6 --out boxes.png
 """
