@@ -203,13 +203,12 @@ class BoxRefreshHook(Hook):
         if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
             raise ValueError(f'BoxRefreshHook: num_workers must be an int >= 0 or None, '
                              f'got {num_workers!r}')
-        if align not in ALIGNS:
-            raise ValueError(f'BoxRefreshHook: align must be one of {ALIGNS}, got {align!r}')
-        if background not in BACKGROUNDS:
-            raise ValueError(f'BoxRefreshHook: background must be one of {BACKGROUNDS}, '
-                             f'got {background!r}')
-        if region not in REGIONS:
-            raise ValueError(f'BoxRefreshHook: region must be one of {REGIONS}, got {region!r}')
+        for name, value, choices in (('align', align, ALIGNS),
+                                     ('background', background, BACKGROUNDS),
+                                     ('region', region, REGIONS)):
+            if value not in choices:
+                raise ValueError(f'BoxRefreshHook: {name} must be one of {choices}, '
+                                 f'got {value!r}')
         self.align = align
         self.background = background
         self.region = region
