@@ -60,3 +60,29 @@ def knn_classify(train_feats: torch.Tensor,
             return torch.zeros(0, num_classes, device=bank.device)
         return torch.zeros(0, dtype=torch.long, device=bank.device)
     return torch.cat(preds)
+
+
+def self_retrieval_top1(queries: torch.Tensor, gallery: torch.Tensor,
+                        chunk_size: int = 256) -> float:
+    """Fraction of queries whose most cosine-similar gallery row is their own.
+
+    Row ``i`` of ``gallery`` is query ``i``'s counterpart (e.g. the same
+    image with its object removed); chance is ``1 / len(gallery)``.
+
+    Args:
+        queries: (N, D) features.
+        gallery: (N, D) features, paired row by row with ``queries``.
+        chunk_size: Queries per chunk (memory ``chunk_size * N``).
+    """
+    if queries.dim() != 2 or queries.shape != gallery.shape:
+        raise ValueError('queries and gallery must be 2-D of the same shape, got '
+                         f'{tuple(queries.shape)} and {tuple(gallery.shape)}')
+    if queries.size(0) == 0:
+        raise ValueError('self_retrieval_top1 needs at least one query')
+    bank = F.normalize(gallery.float(), dim=1)
+    hits = 0
+    for start in range(0, queries.size(0), chunk_size):
+        q = F.normalize(queries[start:start + chunk_size].float().to(bank.device), dim=1)
+        own = torch.arange(start, start + q.size(0), device=bank.device)
+        hits += int(((q @ bank.t()).argmax(dim=1) == own).sum())
+    return hits / queries.size(0)

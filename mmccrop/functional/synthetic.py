@@ -148,6 +148,18 @@ def render(spec: SyntheticSpec, index: int, split: str = 'train'
         normalised xyxy float32 box of the object (pixel edges, so a full
         image is (0, 0, 1, 1)), and the (H, W) uint8 object mask.
     """
+    return render_layers(spec, index, split)[1:]
+
+
+def render_layers(spec: SyntheticSpec, index: int, split: str = 'train'
+                  ) -> Tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
+    """Like :func:`render`, plus the background the object was drawn on.
+
+    Returns:
+        ``(background, img, label, gt_bbox, mask)``: ``img`` equals
+        ``background`` wherever ``mask`` is 0.  Analysis tools use the
+        background alone to ask whether features follow it or the object.
+    """
     if split not in _SPLITS:
         raise ValueError(f'split must be one of {sorted(_SPLITS)}, got {split!r}')
     if index < 0:
@@ -156,7 +168,8 @@ def render(spec: SyntheticSpec, index: int, split: str = 'train'
     s = spec.img_size
     label = int(rng.integers(spec.num_classes))
     shape, texture, hue = class_style(label)
-    img = _background(spec, rng)
+    background = _background(spec, rng)
+    img = background.copy()
 
     side = int(round(s * rng.uniform(*spec.scale_range)))
     side = int(np.clip(side, 4, s))
@@ -174,4 +187,4 @@ def render(spec: SyntheticSpec, index: int, split: str = 'train'
     ys, xs = np.nonzero(mask)
     box = np.array([xs.min() / s, ys.min() / s, (xs.max() + 1) / s, (ys.max() + 1) / s],
                    np.float32)
-    return img, label, box, mask
+    return background, img, label, box, mask

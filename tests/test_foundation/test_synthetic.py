@@ -60,3 +60,20 @@ def test_dataset_wrapper():
     assert len(ds.metainfo['classes']) == 3
     with pytest.raises(ValueError, match='num_images'):
         SyntheticObjects(num_images=0)
+
+
+@pytest.mark.parametrize('split', ['train', 'val'])
+def test_render_layers_background_is_the_image_without_its_object(split):
+    from mmccrop.functional.synthetic import render_layers
+    spec = SyntheticSpec(img_size=48)
+    for idx in range(6):
+        background, img, label, box, mask = render_layers(spec, idx, split)
+        ref = render(spec, idx, split)
+        assert np.array_equal(img, ref[0]) and label == ref[1]
+        assert np.array_equal(box, ref[2]) and np.array_equal(mask, ref[3])
+        outside, inside = mask == 0, mask > 0
+        assert np.array_equal(background[outside], img[outside])
+        # The object is drawn over the background, not blended into it.
+        assert (np.abs(background[inside].astype(int) - img[inside]).sum(1) > 0).mean() > 0.5
+        img[:] = 0  # separate buffers: the caller may change one
+        assert background.any()

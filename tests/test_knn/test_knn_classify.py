@@ -46,3 +46,23 @@ def test_bad_arguments_are_named():
         knn_classify(bank, labels, bank, 2, temperature=0)
     with pytest.raises(ValueError, match='train_labels'):
         knn_classify(bank, labels[:3], bank, 2)
+
+
+@pytest.mark.parametrize('chunk', [1, 3, 256])
+def test_self_retrieval_top1_counts_own_matches(chunk):
+    from mmccrop.functional.knn import self_retrieval_top1
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(8, 32, generator=g)
+    assert self_retrieval_top1(feats, 5 * feats, chunk_size=chunk) == 1.0  # scale-free
+    assert self_retrieval_top1(feats, feats.roll(1, 0), chunk_size=chunk) == 0.0
+    gallery = feats.clone()
+    gallery[4:] = gallery[4:].roll(1, 0)  # rows 4-7 now point at each other's query
+    assert self_retrieval_top1(feats, gallery, chunk_size=chunk) == 0.5
+
+
+def test_self_retrieval_top1_rejects_unpaired_inputs():
+    from mmccrop.functional.knn import self_retrieval_top1
+    with pytest.raises(ValueError, match=r'\(4, 3\) and \(5, 3\)'):
+        self_retrieval_top1(torch.zeros(4, 3), torch.zeros(5, 3))
+    with pytest.raises(ValueError, match='at least one'):
+        self_retrieval_top1(torch.zeros(0, 3), torch.zeros(0, 3))
