@@ -24,7 +24,6 @@ Examples::
                       work_dirs/demo/ccrop_seed0/epoch_10.pth --json probe.json
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -35,13 +34,13 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_boxes import build_dataset, load_model  # noqa: E402
+from visualize_boxes import build_dataset, load_config, load_model  # noqa: E402
 
 from mmccrop.engine.feature_extraction import pooled_features  # noqa: E402
 from mmccrop.engine.hooks.box_refresh_hook import preprocess_images  # noqa: E402
 from mmccrop.functional.knn import self_retrieval_top1  # noqa: E402
 from mmccrop.functional.synthetic import SyntheticSpec, render_layers  # noqa: E402
-from mmccrop.utils import register_all_modules  # noqa: E402
+from mmccrop.utils import atomic_dump  # noqa: E402
 
 GREY = 128
 KINDS = ('full', 'background', 'object')
@@ -119,10 +118,7 @@ def probe(feats: Dict[str, torch.Tensor]) -> Dict[str, float]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     spec = synthetic_spec(cfg)
     print(f'rendering {args.num_images} {args.split} images three ways', flush=True)
     imgs = render_probe_images(spec, args.split, args.num_images)
@@ -147,14 +143,7 @@ def main(argv=None) -> int:
               f"{r['object_top1']:.1f} | {r['object_cos_own']:.3f} / "
               f"{r['object_cos_all']:.3f} |")
     if args.json:
-        from mmccrop.utils import atomic_write
-
-        def write(tmp: str) -> None:
-            with open(tmp, 'w') as f:
-                json.dump(dict(split=args.split, num_images=args.num_images, rows=rows), f,
-                          indent=1)
-
-        atomic_write(args.json, write)
+        atomic_dump(dict(split=args.split, num_images=args.num_images, rows=rows), args.json)
     return 0
 
 

@@ -27,12 +27,12 @@ import sys
 from typing import Dict, List, Sequence, Tuple
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_boxes import build_dataset, load_model, refresh_hook_cfg  # noqa: E402
+from visualize_boxes import build_dataset, load_config, load_model, refresh_hook_cfg  # noqa: E402
 
 from mmccrop.engine.hooks.box_refresh_hook import _EvalImages, preprocess_images  # noqa: E402
 from mmccrop.functional.localization import (  # noqa: E402
@@ -44,7 +44,6 @@ from mmccrop.functional.localization import (  # noqa: E402
     box_iou,
     heatmap_to_boxes,
 )
-from mmccrop.utils import register_all_modules  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -119,10 +118,7 @@ def score(feats: torch.Tensor, gt: torch.Tensor, thresholds: Sequence[float],
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     dataset = build_dataset(cfg, args.split)
     gt = dataset.gt_boxes()
     if gt is None:

@@ -96,6 +96,15 @@ def hook_settings(cfg: Config, threshold, eval_size):
     return float(k), size
 
 
+def load_config(path: str, cfg_options=None) -> Config:
+    """Register mmccrop's modules, then read ``path`` with ``--cfg-options`` applied."""
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
 def build_dataset(cfg: Config, split: str) -> BoxedDataset:
     loader = cfg.get(f'{split}_dataloader')
     if not loader:
@@ -206,10 +215,7 @@ def draw(rows, threshold, out):
 
 def main(argv=None):
     args = parse_args(argv)
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     threshold, eval_size = hook_settings(cfg, args.threshold, args.eval_size)
     hook = refresh_hook_cfg(cfg)
     align = args.align or hook.get('align', 'centre')
