@@ -140,6 +140,7 @@ def pretrain(args: argparse.Namespace, mode: str, seed: int) -> Dict:
     losses = [(r['step'], r['loss']) for r in records if 'loss' in r]
     return dict(mode=mode, seed=seed, minutes=minutes, work_dir=cfg.work_dir,
                 knn=dict(knn.history), knn_final=knn.history[max(knn.history)],
+                knn_queries=knn.num_queries,
                 boxes=boxes, losses=losses,
                 checkpoint=osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth'))
 
@@ -328,6 +329,35 @@ def transfer_table(figures: Optional[Dict]) -> str:
         f"{seg.get('mIoU', float('nan')):.1f} | {seg.get('aAcc', float('nan')):.1f} |"])
 
 
+def knn_comparison(results: List[Dict]) -> str:
+    """One paragraph: ccrop's kNN minus rcrop's per seed, with the noise to judge it by.
+
+    A single 500-query kNN figure moves by about 2 points from sampling alone,
+    so a one-seed difference of a point says nothing; several seeds give a
+    paired estimate.  Returns '' when no seed has both runs.
+    """
+    from mmccrop.functional.stats import accuracy_standard_error, paired_difference
+    runs = {(r['mode'], r['seed']): r for r in results}
+    seeds = sorted(s for m, s in runs if m == 'ccrop' and ('rcrop', s) in runs)
+    if not seeds:
+        return ''
+    base = [runs['rcrop', s]['knn_final'] for s in seeds]
+    treat = [runs['ccrop', s]['knn_final'] for s in seeds]
+    mean, se = paired_difference(base, treat)
+    text = 'kNN top-1, ccrop - rcrop: ' + ', '.join(
+        f'{t - b:+.2f} (seed {s})' for s, b, t in zip(seeds, base, treat)) + ' points'
+    if len(seeds) > 1:
+        text += f'; mean {mean:+.2f}, paired standard error {se:.2f} over {len(seeds)} seeds'
+    queries = runs['rcrop', seeds[0]].get('knn_queries')
+    if queries:
+        noise = accuracy_standard_error(sum(base + treat) / (2 * len(seeds)), queries)
+        text += (f'. One kNN figure on {queries} queries has a sampling standard error of '
+                 f'about {noise:.1f} points')
+        if len(seeds) == 1:
+            text += '; run several seeds (--seeds 0 1 2 ...) for a paired estimate'
+    return text + '.'
+
+
 def report(results: List[Dict], out_dir: str, pictures: List[str],
            figures: Optional[Dict] = None) -> str:
     """Write report.md and return the summary tables (markdown)."""
@@ -339,6 +369,9 @@ def report(results: List[Dict], out_dir: str, pictures: List[str],
                     + (f"{last['ccrop/box_miou']:.3f} | {last['ccrop/box_miou_full']:.3f} |"
                        if last else '- | - |'))
     table = '\n'.join(rows)
+    comparison = knn_comparison(results)
+    if comparison:
+        table += '\n\n' + comparison
     if figures:
         table += '\n\n' + transfer_table(figures)
     lines = ['# mmccrop demo report', '',

@@ -23,6 +23,10 @@ def test_demo_smoke_runs_end_to_end(tmp_path):
     assert 0.0 <= float(ccrop[3]) <= 100.0
     assert 0.0 < float(ccrop[4]) <= 1.0 and 0.0 < float(ccrop[5]) <= 1.0
     assert 'Box refreshes (ccrop, seed 0)' in report
+    # the paired comparison, with the kNN's own sampling noise, in the report and the printout
+    assert 'kNN top-1, ccrop - rcrop:' in report
+    assert 'queries has a sampling standard error' in report
+    assert 'kNN top-1, ccrop - rcrop:' in r.stdout
     for png in ('loss_curves.png', 'box_quality.png', 'box_grid.png', 'crop_pairs.png'):
         assert (out_dir / png).stat().st_size > 1000
     assert 'boxes at iter' in r.stdout and 'kNN top-1' in r.stdout

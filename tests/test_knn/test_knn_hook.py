@@ -75,11 +75,13 @@ def _fake_runner(model, epoch=0):
 def test_hook_scores_separable_data_and_restores_train_mode():
     model = _MeanColour().train()
     hook = KNNEvalHook(_loader(0, 30), _loader(1, 12), k=5)
+    assert hook.num_queries is None
     runner = _fake_runner(model, epoch=3)
     top1 = hook.evaluate(runner)
     assert top1 == pytest.approx(100.0)
     assert runner.message_hub.get_scalar('knn/top1').current() == pytest.approx(100.0)
     assert hook.history == {3: pytest.approx(100.0)}
+    assert hook.num_queries == 12
     assert model.calls and not any(model.calls), 'features must be extracted in eval mode'
     assert model.training
 

@@ -67,6 +67,8 @@ class KNNEvalHook(Hook):
         self.prefix = prefix
         self._loaders: Optional[Tuple] = None
         self.history: Dict[int, float] = {}
+        # Queries of the last evaluation: readers need it to judge the score's noise.
+        self.num_queries: Optional[int] = None
 
     def _build_loaders(self, runner) -> Tuple:
         if self._loaders is None:
@@ -94,6 +96,7 @@ class KNNEvalHook(Hook):
         top1 = (pred == query_labels).float().mean().item() * 100
         runner.message_hub.update_scalar(f'{self.prefix}/top1', top1)
         self.history[runner.epoch] = top1
+        self.num_queries = len(query)
         if get_rank() == 0:
             runner.logger.info(
                 f'kNN (k={self.k}, T={self.temperature}) top-1: {top1:.2f}% '
