@@ -379,7 +379,7 @@ def test_refresh_hook_passes_align_and_rejects_unknown_ones():
 
 
 def test_refresh_hook_passes_background_and_region_and_rejects_unknown_ones(monkeypatch):
-    from mmccrop.engine.hooks import box_refresh_hook as module
+    from mmccrop.engine.localization import localizer as module
 
     with pytest.raises(ValueError, match="BoxRefreshHook: background must be one of"):
         BoxRefreshHook(background='mean')

@@ -37,7 +37,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from visualize_boxes import build_dataset, load_config, load_model  # noqa: E402
 
 from mmccrop.engine.feature_extraction import pooled_features  # noqa: E402
-from mmccrop.engine.hooks.box_refresh_hook import preprocess_images  # noqa: E402
+from mmccrop.engine.localization import preprocess_images  # noqa: E402
 from mmccrop.functional.knn import self_retrieval_top1  # noqa: E402
 from mmccrop.functional.synthetic import SyntheticSpec, render_layers  # noqa: E402
 from mmccrop.utils import atomic_dump  # noqa: E402

@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from visualize_boxes import build_dataset, load_config, load_model, refresh_hook_cfg  # noqa: E402
 
-from mmccrop.engine.hooks.box_refresh_hook import _EvalImages, preprocess_images  # noqa: E402
+from mmccrop.engine.localization import EvalImages, preprocess_images  # noqa: E402
 from mmccrop.functional.localization import (  # noqa: E402
     ALIGNS,
     BACKGROUNDS,
@@ -84,7 +84,7 @@ def parse_args(argv=None):
 def feature_maps(model, dataset, indices: Sequence[int], size: Tuple[int, int],
                  batch_size: int) -> torch.Tensor:
     """Last feature maps of the whole images squashed to ``size`` (as BoxRefreshHook)."""
-    loader = DataLoader(_EvalImages(dataset, indices, size), batch_size=batch_size)
+    loader = DataLoader(EvalImages(dataset, indices, size), batch_size=batch_size)
     bar = ProgressBar(len(indices))
     out = []
     for imgs, _ in loader:

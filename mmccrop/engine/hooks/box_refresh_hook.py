@@ -1,113 +1,31 @@
 """ContrastiveCrop's semantic-aware localisation, run between epochs."""
-import contextlib
-import math
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import cv2
-import numpy as np
 import torch
-from mmengine.dist import all_gather, get_dist_info
-from mmengine.fileio import get as file_get
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
-from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.runner import EpochBasedTrainLoop
-from mmengine.utils import ProgressBar
-from torch.utils.data import DataLoader, Dataset
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.functional.localization import (
-    ALIGNS,
-    BACKGROUNDS,
-    FULL_BOX,
-    REGIONS,
-    box_area,
-    box_iou,
-    heatmap_to_boxes,
+from mmccrop.engine.localization import (
+    EvalImages,
+    amp_dtype_of,
+    localize_dataset,
+    preprocess_images,
+    read_image,
 )
+from mmccrop.functional.box_schedule import box_schedule, boxes_active, refresh_after
+from mmccrop.functional.box_stats import box_stats
+from mmccrop.functional.localization import ALIGNS, BACKGROUNDS, REGIONS, box_area
 from mmccrop.registry import HOOKS
 
 CKPT_KEY = 'ccrop_boxes'
 
-
-def boxes_active(epoch: int, warmup_epochs: int) -> bool:
-    """Whether training epoch ``epoch`` (1-based) crops with the boxes.
-
-    Epochs ``1 .. warmup_epochs`` use plain random crops; from
-    ``warmup_epochs + 1`` on, ContrastiveCrop uses the stored boxes (the
-    initial box until the first refresh).
-    """
-    return epoch > warmup_epochs
-
-
-def refresh_after(epoch: int, warmup_epochs: int, interval: Optional[int],
-                  max_epochs: int) -> bool:
-    """Whether the boxes are re-localised after epoch ``epoch`` (1-based).
-
-    After epoch ``e`` when ``e >= warmup_epochs``, ``e % interval == 0`` and
-    ``e`` is not the last epoch (no training would use the result).
-    ``interval=None`` never refreshes (SimCCrop).
-    """
-    if interval is None:
-        return False
-    return epoch >= warmup_epochs and epoch % interval == 0 and epoch != max_epochs
-
-
-def read_image(info: dict, backend_args: Optional[dict] = None) -> np.ndarray:
-    """The HWC uint8 BGR image of a data info (``img`` or ``img_path``)."""
-    img = info.get('img')
-    if img is None:
-        path = info.get('img_path')
-        if path is None:
-            raise KeyError('BoxRefreshHook: a data info has neither "img" nor "img_path" '
-                           f'(keys: {sorted(info)})')
-        buf = np.frombuffer(file_get(path, backend_args=backend_args), np.uint8)
-        try:  # an empty buffer makes cv2 raise (naming no file) instead of returning None
-            img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-        except cv2.error:
-            img = None
-        if img is None:
-            raise OSError(f'BoxRefreshHook: cannot decode image {path!r}')
-    img = np.asarray(img)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    elif img.shape[2] == 1:
-        img = np.repeat(img, 3, axis=2)
-    return img
-
-
-def _loader_backend_args(leaf: Any) -> Optional[dict]:
-    """``backend_args`` of the dataset's image-loading transform, if any."""
-    pipeline = getattr(leaf, 'pipeline', None)
-    for t in getattr(pipeline, 'transforms', []) or []:
-        if 'LoadImage' in type(t).__name__:
-            return getattr(t, 'backend_args', None)
-    return None
-
-
-class _EvalImages(Dataset):
-    """Whole images of a :class:`BoxedDataset`, squashed to the eval size.
-
-    Returns ``(CHW uint8 tensor, sample index)``; the colour order stays BGR
-    as loaded, normalisation happens in the model's data preprocessor.
-    """
-
-    def __init__(self, dataset: BoxedDataset, indices: Sequence[int],
-                 size: Tuple[int, int]) -> None:
-        self.dataset, self.indices, self.size = dataset, list(indices), size
-        self.backend_args = _loader_backend_args(dataset.resolve(0)[0]) if len(dataset) else None
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, k: int) -> Tuple[torch.Tensor, int]:
-        idx = self.indices[k]
-        img = read_image(self.dataset.raw_data_info(idx), self.backend_args)
-        h, w = self.size
-        if img.shape[:2] != (h, w):
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
-        return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1), idx
+# Names that tools and users imported from this module before the split.
+_EvalImages = EvalImages
+_amp_dtype = amp_dtype_of
+__all__ = ['BoxRefreshHook', 'CKPT_KEY', 'boxes_active', 'refresh_after', 'read_image',
+           'preprocess_images']
 
 
 @HOOKS.register_module()
@@ -224,10 +142,7 @@ class BoxRefreshHook(Hook):
     # ----------------------------------------------------------- schedule
     def schedule(self, max_epochs: int) -> Tuple[List[int], List[int]]:
         """``(epochs that crop with boxes, epochs after which boxes refresh)``."""
-        epochs = range(1, max_epochs + 1)
-        return ([e for e in epochs if boxes_active(e, self.warmup_epochs)],
-                [e for e in epochs
-                 if refresh_after(e, self.warmup_epochs, self.interval, max_epochs)])
+        return box_schedule(self.warmup_epochs, self.interval, max_epochs)
 
     # -------------------------------------------------------------- hooks
     @staticmethod
@@ -285,109 +200,30 @@ class BoxRefreshHook(Hook):
         start = time.perf_counter()
         boxes, degenerate = self.localize(
             runner.model, dataset, batch_size=batch_size, num_workers=num_workers,
-            amp_dtype=_amp_dtype(runner.optim_wrapper), progress=True)
+            amp_dtype=amp_dtype_of(runner.optim_wrapper), progress=True)
         dataset.update_boxes(boxes)
         stats = self.box_stats(boxes, degenerate, gt, old)
         stats['time_s'] = time.perf_counter() - start
         self._log(runner, stats)
         return stats
 
-    @torch.no_grad()
     def localize(self, model: torch.nn.Module, dataset: BoxedDataset, batch_size: int = 64,
                  num_workers: int = 0, amp_dtype: Union[None, bool, torch.dtype] = None,
                  progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Boxes of every image of ``dataset`` with the current ``model``.
-
-        Works without a runner.  Under ``torch.distributed`` every rank must
-        call it; each localises the indices ``rank, rank + world, ...`` and
-        all get the full result.
-
-        Args:
-            model: The algorithm (DDP-wrapped or not) with ``extract_feat``
-                and a ``data_preprocessor``.
-            dataset: The box store's dataset.
-            amp_dtype: ``None``/``False``: no autocast; ``True``: autocast
-                with its default dtype; a dtype: autocast to it.
+        """Boxes of every image of ``dataset`` with the current ``model``, with
+        this hook's localisation options; works without a runner.  See
+        :func:`~mmccrop.engine.localization.localize_dataset`.
 
         Returns:
             ``(boxes, degenerate)``: ``(N, 4)`` float32 CPU boxes in dataset
             order, and the ``(N,)`` bool mask of degenerate heatmaps.
         """
-        module = model.module if is_model_wrapper(model) else model
-        rank, world = get_dist_info()
-        n = len(dataset)
-        indices = list(range(rank, n, world))
-        per_rank = math.ceil(n / world)
-        loader = DataLoader(_EvalImages(dataset, indices, self.eval_size),
-                            batch_size=batch_size, shuffle=False, num_workers=num_workers)
-        try:
-            device = next(module.parameters()).device
-        except StopIteration:
-            device = torch.device('cpu')
-        bar = ProgressBar(len(indices)) if progress and rank == 0 and len(indices) else None
-        was_training = module.training
-        module.eval()
-        rows, masks, seen = [], [], []
-        try:
-            for imgs, idx in loader:
-                with _autocast(device, amp_dtype):
-                    inputs = preprocess_images(module, imgs)
-                    feats = module.extract_feat(inputs)
-                if isinstance(feats, (list, tuple)):
-                    feats = feats[-1]
-                boxes, degenerate = heatmap_to_boxes(
-                    feats, self.threshold, self.eval_size, return_degenerate=True,
-                    align=self.align, background=self.background, region=self.region)
-                rows.append(boxes.cpu())
-                masks.append(degenerate.cpu())
-                seen.append(idx.long())
-                if bar is not None:
-                    bar.update(len(idx))
-        finally:
-            module.train(was_training)
-        if bar is not None:
-            bar.file.write('\n')
-        # Pad every shard to the same length (index -1) so that tensors can be
-        # all-gathered, then scatter by sample index and drop the padding.
-        local = torch.zeros(per_rank, 6)
-        local[:, 4] = -1
-        if seen:
-            count = sum(len(s) for s in seen)
-            local[:count, :4] = torch.cat(rows)
-            local[:count, 4] = torch.cat(seen).float()
-            local[:count, 5] = torch.cat(masks).float()
-        gathered = torch.cat(all_gather(local.double()))  # double: exact indices
-        keep = gathered[:, 4] >= 0
-        gathered = gathered[keep]
-        index = gathered[:, 4].long()
-        if index.numel() != n or not torch.equal(index.sort().values, torch.arange(n)):
-            raise RuntimeError(f'BoxRefreshHook: gathered {index.numel()} boxes for {n} samples '
-                               '(missing or duplicated indices)')
-        boxes = torch.empty(n, 4)
-        boxes[index] = gathered[:, :4].float()
-        degenerate = torch.zeros(n, dtype=torch.bool)
-        degenerate[index] = gathered[:, 5] > 0.5
-        return boxes, degenerate
+        return localize_dataset(
+            model, dataset, self.eval_size, self.threshold, align=self.align,
+            background=self.background, region=self.region, batch_size=batch_size,
+            num_workers=num_workers, amp_dtype=amp_dtype, progress=progress)
 
-    @staticmethod
-    def box_stats(boxes: torch.Tensor, degenerate: torch.Tensor,
-                  gt: Optional[torch.Tensor] = None,
-                  previous: Optional[torch.Tensor] = None) -> Dict[str, float]:
-        """Summary numbers of a refresh (see the class docstring)."""
-        full = torch.tensor(FULL_BOX).expand_as(boxes)
-        stats = dict(
-            box_mean_area=float(box_area(boxes).mean()) if len(boxes) else math.nan,
-            box_full_frac=float((boxes == full).all(1).float().mean()) if len(boxes) else 0.0,
-            box_degenerate=float(degenerate.sum()),
-        )
-        if previous is not None and len(boxes):
-            stats['box_iou_prev'] = float(box_iou(boxes, previous).mean())
-        if gt is not None:
-            valid = ~torch.isnan(gt).any(1)
-            if valid.any():
-                stats['box_miou'] = float(box_iou(boxes[valid], gt[valid]).mean())
-                stats['box_miou_full'] = float(box_iou(full[valid], gt[valid]).mean())
-        return stats
+    box_stats = staticmethod(box_stats)
 
     def _log(self, runner, stats: Dict[str, float]) -> None:
         self.last_stats = dict(stats)
@@ -410,34 +246,3 @@ class BoxRefreshHook(Hook):
         for key, value in scalars.items():
             runner.message_hub.update_scalar(f'train/{key}', value)
         runner.visualizer.add_scalars(scalars, step=runner.iter)
-
-
-def preprocess_images(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:
-    """Normalise a uint8 batch exactly like training, via the model's preprocessor."""
-    preprocessor = getattr(module, 'data_preprocessor', None)
-    if preprocessor is None:
-        device = next(module.parameters()).device
-        return imgs.to(device).float()
-    out = preprocessor(dict(inputs=imgs, data_samples=None), False)
-    inputs = out['inputs'] if isinstance(out, dict) else out
-    if isinstance(inputs, (list, tuple)):  # multi-view preprocessors: one view here
-        inputs = inputs[0]
-    return inputs
-
-
-def _autocast(device: torch.device, amp_dtype: Union[None, bool, torch.dtype]):
-    if not amp_dtype:
-        return contextlib.nullcontext()
-    if not isinstance(amp_dtype, torch.dtype):  # autocast's usual default per device
-        amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
-    return torch.autocast(device_type=device.type, dtype=amp_dtype)
-
-
-def _amp_dtype(optim_wrapper: Any) -> Union[bool, torch.dtype]:
-    """The autocast dtype the run trains with (``False`` without AMP)."""
-    wrappers = optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) \
-        else [optim_wrapper]
-    for wrapper in wrappers:
-        if isinstance(wrapper, AmpOptimWrapper):
-            return getattr(wrapper, 'cast_dtype', None) or True
-    return False

@@ -1,0 +1,65 @@
+"""Whole training images, squashed to the eval size, for the box refresh."""
+from typing import Any, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmengine.fileio import get as file_get
+from torch.utils.data import Dataset
+
+__all__ = ['read_image', 'EvalImages']
+
+
+def read_image(info: dict, backend_args: Optional[dict] = None) -> np.ndarray:
+    """The HWC uint8 BGR image of a data info (``img`` or ``img_path``)."""
+    img = info.get('img')
+    if img is None:
+        path = info.get('img_path')
+        if path is None:
+            raise KeyError('BoxRefreshHook: a data info has neither "img" nor "img_path" '
+                           f'(keys: {sorted(info)})')
+        buf = np.frombuffer(file_get(path, backend_args=backend_args), np.uint8)
+        try:  # an empty buffer makes cv2 raise (naming no file) instead of returning None
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+        except cv2.error:
+            img = None
+        if img is None:
+            raise OSError(f'BoxRefreshHook: cannot decode image {path!r}')
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    elif img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    return img
+
+
+def loader_backend_args(leaf: Any) -> Optional[dict]:
+    """``backend_args`` of the dataset's image-loading transform, if any."""
+    pipeline = getattr(leaf, 'pipeline', None)
+    for t in getattr(pipeline, 'transforms', []) or []:
+        if 'LoadImage' in type(t).__name__:
+            return getattr(t, 'backend_args', None)
+    return None
+
+
+class EvalImages(Dataset):
+    """Whole images of a :class:`~mmccrop.datasets.BoxedDataset`, squashed to the eval size.
+
+    Returns ``(CHW uint8 tensor, sample index)``; the colour order stays BGR
+    as loaded, normalisation happens in the model's data preprocessor.
+    """
+
+    def __init__(self, dataset: Any, indices: Sequence[int], size: Tuple[int, int]) -> None:
+        self.dataset, self.indices, self.size = dataset, list(indices), size
+        self.backend_args = loader_backend_args(dataset.resolve(0)[0]) if len(dataset) else None
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k: int) -> Tuple[torch.Tensor, int]:
+        idx = self.indices[k]
+        img = read_image(self.dataset.raw_data_info(idx), self.backend_args)
+        h, w = self.size
+        if img.shape[:2] != (h, w):
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1), idx

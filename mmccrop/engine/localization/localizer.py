@@ -1,0 +1,136 @@
+"""One localisation pass: every image of a box store through the model, to boxes."""
+import contextlib
+import math
+from typing import Any, Tuple, Union
+
+import torch
+from mmengine.dist import all_gather, get_dist_info
+from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader
+
+from mmccrop.functional.localization import heatmap_to_boxes
+
+from .eval_images import EvalImages
+
+__all__ = ['localize_dataset', 'preprocess_images', 'amp_dtype_of']
+
+
+@torch.no_grad()
+def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int, int],
+                     threshold: float, align: str = 'centre', background: str = 'none',
+                     region: str = 'all', batch_size: int = 64, num_workers: int = 0,
+                     amp_dtype: Union[None, bool, torch.dtype] = None,
+                     progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Boxes of every image of ``dataset`` with the current ``model``.
+
+    The model's ``extract_feat`` (the online / query backbone; the last
+    feature map) runs on every whole image, squashed to ``eval_size`` and
+    normalised by the model's data preprocessor like the training views, in
+    eval mode, under ``no_grad``; train mode is restored afterwards.  The
+    heatmaps become boxes with
+    :func:`~mmccrop.functional.localization.heatmap_to_boxes`
+    (``threshold``, ``align``, ``background``, ``region``).
+
+    Under ``torch.distributed`` every rank must call it; each localises the
+    indices ``rank, rank + world, ...`` and all get the full result, gathered
+    with the sample indices and written in dataset order (padding dropped).
+
+    Args:
+        model: The algorithm (DDP-wrapped or not) with ``extract_feat``
+            and a ``data_preprocessor``.
+        dataset: A :class:`~mmccrop.datasets.BoxedDataset`.
+        amp_dtype: ``None``/``False``: no autocast; ``True``: autocast
+            with its default dtype; a dtype: autocast to it.
+        progress: Show a progress bar (rank 0).
+
+    Returns:
+        ``(boxes, degenerate)``: ``(N, 4)`` float32 CPU boxes in dataset
+        order, and the ``(N,)`` bool mask of degenerate heatmaps.
+    """
+    module = model.module if is_model_wrapper(model) else model
+    rank, world = get_dist_info()
+    n = len(dataset)
+    indices = list(range(rank, n, world))
+    per_rank = math.ceil(n / world)
+    loader = DataLoader(EvalImages(dataset, indices, eval_size),
+                        batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    try:
+        device = next(module.parameters()).device
+    except StopIteration:
+        device = torch.device('cpu')
+    bar = ProgressBar(len(indices)) if progress and rank == 0 and len(indices) else None
+    was_training = module.training
+    module.eval()
+    rows, masks, seen = [], [], []
+    try:
+        for imgs, idx in loader:
+            with _autocast(device, amp_dtype):
+                inputs = preprocess_images(module, imgs)
+                feats = module.extract_feat(inputs)
+            if isinstance(feats, (list, tuple)):
+                feats = feats[-1]
+            boxes, degenerate = heatmap_to_boxes(
+                feats, threshold, eval_size, return_degenerate=True,
+                align=align, background=background, region=region)
+            rows.append(boxes.cpu())
+            masks.append(degenerate.cpu())
+            seen.append(idx.long())
+            if bar is not None:
+                bar.update(len(idx))
+    finally:
+        module.train(was_training)
+    if bar is not None:
+        bar.file.write('\n')
+    # Pad every shard to the same length (index -1) so that tensors can be
+    # all-gathered, then scatter by sample index and drop the padding.
+    local = torch.zeros(per_rank, 6)
+    local[:, 4] = -1
+    if seen:
+        count = sum(len(s) for s in seen)
+        local[:count, :4] = torch.cat(rows)
+        local[:count, 4] = torch.cat(seen).float()
+        local[:count, 5] = torch.cat(masks).float()
+    gathered = torch.cat(all_gather(local.double()))  # double: exact indices
+    gathered = gathered[gathered[:, 4] >= 0]
+    index = gathered[:, 4].long()
+    if index.numel() != n or not torch.equal(index.sort().values, torch.arange(n)):
+        raise RuntimeError(f'BoxRefreshHook: gathered {index.numel()} boxes for {n} samples '
+                           '(missing or duplicated indices)')
+    boxes = torch.empty(n, 4)
+    boxes[index] = gathered[:, :4].float()
+    degenerate = torch.zeros(n, dtype=torch.bool)
+    degenerate[index] = gathered[:, 5] > 0.5
+    return boxes, degenerate
+
+
+def preprocess_images(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:
+    """Normalise a uint8 batch exactly like training, via the model's preprocessor."""
+    preprocessor = getattr(module, 'data_preprocessor', None)
+    if preprocessor is None:
+        device = next(module.parameters()).device
+        return imgs.to(device).float()
+    out = preprocessor(dict(inputs=imgs, data_samples=None), False)
+    inputs = out['inputs'] if isinstance(out, dict) else out
+    if isinstance(inputs, (list, tuple)):  # multi-view preprocessors: one view here
+        inputs = inputs[0]
+    return inputs
+
+
+def _autocast(device: torch.device, amp_dtype: Union[None, bool, torch.dtype]):
+    if not amp_dtype:
+        return contextlib.nullcontext()
+    if not isinstance(amp_dtype, torch.dtype):  # autocast's usual default per device
+        amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=amp_dtype)
+
+
+def amp_dtype_of(optim_wrapper: Any) -> Union[bool, torch.dtype]:
+    """The autocast dtype the run trains with (``False`` without AMP)."""
+    wrappers = optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) \
+        else [optim_wrapper]
+    for wrapper in wrappers:
+        if isinstance(wrapper, AmpOptimWrapper):
+            return getattr(wrapper, 'cast_dtype', None) or True
+    return False
