@@ -22,6 +22,7 @@ MMENGINE_VERSION=0.10.7
 MMDET_VERSION=3.3.0
 MMSEG_VERSION=1.2.2
 OPENMIM_VERSION=0.3.9
+MMPRETRAIN_VERSION=1.2.0
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -129,11 +130,15 @@ else
   echo "$FLAVOUR" > "$VENV/.mmcv-flavour"
 fi
 
-STEP="install mmengine/mmdet/mmseg, openmim and mmccrop"
+STEP="install mmengine/mmdet/mmseg/mmpretrain, openmim and mmccrop"
 log "installing mmengine $MMENGINE_VERSION, mmdet $MMDET_VERSION, mmsegmentation $MMSEG_VERSION and mmccrop (editable)"
 "${PIP[@]}" install -q -e ".[dev]" 'setuptools>=64,<81' \
   "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmdet==$MMDET_VERSION" "mmsegmentation==$MMSEG_VERSION"
+# mmpretrain: the ViT evaluation configs inherit `mmpretrain::` and the tests compare our
+# algorithms with its implementations.  Its declared requirements (mat4py, modelindex, ...)
+# are never imported on our paths; what it does import is in pyproject's dependencies.
+"${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION"
 # openmim's declared opendatalab/openxlab pins (setuptools 60, old requests)
 # are never imported by `mim train`: install it last, without them (the
 # `mim` extra above brings what it does import).  `pip check` will still
@@ -144,6 +149,6 @@ STEP="link the editable install for mim"
 "$PY" tools/misc/link_editable.py
 
 STEP="import check"
-"$PY" -c "import mmccrop, mmcv.ops, mmdet.models, mmseg.models; print('mmccrop', mmccrop.__version__, '| mmcv ops OK')"
+"$PY" -c "import mmccrop, mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models; print('mmccrop', mmccrop.__version__, '| mmcv ops OK')"
 echo "$FINGERPRINT" > "$STAMP"
 log "done: activate with 'source $VENV/bin/activate'"
