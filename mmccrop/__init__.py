@@ -1,6 +1,7 @@
 """mmccrop: ContrastiveCrop and SNCLR self-supervised pretraining for OpenMMLab."""
 import mmcv
 import mmengine
+from mmengine.config import utils as _config_utils
 from mmengine.utils import digit_version
 
 from .utils.safe_load import allow_mmengine_checkpoint_globals
@@ -26,5 +27,10 @@ _check('mmengine', mmengine.__version__, MMENGINE_MIN, MMENGINE_MAX)
 # mmengine 0.10.x calls torch.load() without weights_only; on torch >= 2.6
 # resuming then needs mmengine's own classes allow-listed (and nothing else).
 allow_mmengine_checkpoint_globals()
+
+# `_base_ = 'mmccrop::selfsup/...'` in a user's config: mmengine resolves `pkg::` only for
+# the packages in this table (and then reads <package>/.mim/configs), so join it.  It takes
+# effect once mmccrop is imported, which tools/train.py and tools/test.py do first.
+_config_utils.MODULE2PACKAGE.setdefault('mmccrop', 'mmccrop')
 
 __all__ = ['__version__', 'version_info']
