@@ -38,8 +38,8 @@ def crop_and_resize(img: np.ndarray, params: CropParams, size: Tuple[int, int],
     ``backend='cv2'`` resizes a view of the crop (no copy) with
     :func:`mmccrop.functional.resize.resize`: ``cv2.resize`` by default, or,
     with ``antialias=True``, PIL's antialiased resampling (run by torch), which
-    matches torchvision on PIL images to a mean absolute difference of at most
-    0.2 / 255 (0.00 when both axes shrink or both grow; see that module).
+    is a mean 0.05 grey levels (0.4 for the worst crop) from torchvision on
+    PIL images; see that module.
     ``backend='pillow'`` crops and resizes with PIL, exactly as torchvision
     does for PIL images; PIL always antialiases its bilinear, bicubic and
     lanczos filters.
@@ -96,16 +96,16 @@ class RandomResizedCrop(BaseTransform):
             antialiased bilinear / bicubic kernels, which average over every
             input pixel an output pixel covers when the crop shrinks (and are
             the plain kernels when it grows), so a crop shrunk 2-3x does not
-            alias.  With ``backend='cv2'`` this matches torchvision on PIL
-            images to a mean absolute difference of <= 0.2 / 255 and is 3-5x
-            faster than PIL (``benchmarks/bench_ccrop_pipeline.py`` times the
-            whole view pipeline both ways); it needs
-            ``interpolation`` ``'bilinear'`` or ``'bicubic'``.  ``False``:
-            cv2's plain kernels (cv2 backend only).  ``None`` (default): the
-            backend's own, i.e. ``False`` for cv2 and ``True`` for pillow.
-            The ImageNet configs set ``True``; on the small datasets (CIFAR,
-            STL-10, Tiny-ImageNet) crops only grow, where it changes nothing
-            but the rounding.
+            alias.  It needs ``interpolation`` ``'bilinear'`` or
+            ``'bicubic'``.  With ``backend='cv2'`` it is a mean 0.05 grey
+            levels (0.4 for the worst crop) from torchvision on PIL images,
+            and its resize is 4-7x faster than PIL's
+            (``benchmarks/bench_ccrop_pipeline.py`` times the whole view
+            pipeline both ways).  ``False``: cv2's plain kernels (cv2 backend
+            only).  ``None`` (default): the backend's own, i.e. ``False`` for
+            cv2 and ``True`` for pillow.  The ImageNet configs set ``True``;
+            on the small datasets (CIFAR, STL-10, Tiny-ImageNet) crops only
+            grow, where it changes nothing but the rounding.
 
     Raises:
         ValueError: naming the argument, for a bad ``size``, ``scale``,
