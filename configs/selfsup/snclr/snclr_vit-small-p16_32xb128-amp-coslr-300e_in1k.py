@@ -68,7 +68,7 @@ model = dict(
 # MoCo v3 / authors' asymmetric views.
 view_1 = [
     dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-         interpolation='bicubic'),
+         interpolation='bicubic', antialias=True),  # PIL's antialiased bicubic
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2),
@@ -77,7 +77,7 @@ view_1 = [
 ]
 view_2 = [
     dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-         interpolation='bicubic'),
+         interpolation='bicubic', antialias=True),  # PIL's antialiased bicubic
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2),

@@ -1,5 +1,5 @@
 """ContrastiveCrop (Peng et al., CVPR 2022): box-aware, centre-suppressed crops."""
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 from mmcv.transforms.utils import cache_randomness
 
@@ -63,6 +63,9 @@ class ContrastiveCrop(RandomResizedCrop):
         interpolation: ``'nearest'``, ``'bilinear'``, ``'bicubic'``,
             ``'area'`` or ``'lanczos'``.
         backend: ``'cv2'`` or ``'pillow'``.
+        antialias: ``True``: PIL's antialiased resizing (as torchvision);
+            ``False``: cv2's plain kernels; ``None``: the backend's own.  See
+            :class:`RandomResizedCrop`.
 
     Raises:
         ValueError: naming the argument, for ``size <= 0``, a ``scale`` or
@@ -77,9 +80,10 @@ class ContrastiveCrop(RandomResizedCrop):
                  ratio: Sequence[float] = (3 / 4, 4 / 3),
                  alpha: float = 0.6,
                  interpolation: str = 'bilinear',
-                 backend: str = 'cv2') -> None:
+                 backend: str = 'cv2',
+                 antialias: Optional[bool] = None) -> None:
         super().__init__(size=size, scale=scale, ratio=ratio,
-                         interpolation=interpolation, backend=backend)
+                         interpolation=interpolation, backend=backend, antialias=antialias)
         self.alpha = check_alpha(alpha, 'alpha')
 
     @cache_randomness

@@ -7,6 +7,8 @@ import torch
 from mmengine.fileio import get as file_get
 from torch.utils.data import Dataset
 
+from mmccrop.functional.resize import resize
+
 __all__ = ['read_image', 'EvalImages']
 
 
@@ -47,10 +49,17 @@ class EvalImages(Dataset):
 
     Returns ``(CHW uint8 tensor, sample index)``; the colour order stays BGR
     as loaded, normalisation happens in the model's data preprocessor.
+
+    The squash is PIL's antialiased bilinear resize, as the authors' torchvision
+    pipeline does it (:func:`mmccrop.functional.resize.resize`); a whole
+    ImageNet image squashed to 224 px shrinks 2-3x, where cv2's bilinear
+    aliases.  ``antialias=False`` gives cv2's bilinear.
     """
 
-    def __init__(self, dataset: Any, indices: Sequence[int], size: Tuple[int, int]) -> None:
+    def __init__(self, dataset: Any, indices: Sequence[int], size: Tuple[int, int],
+                 antialias: bool = True) -> None:
         self.dataset, self.indices, self.size = dataset, list(indices), size
+        self.antialias = antialias
         self.backend_args = loader_backend_args(dataset.resolve(0)[0]) if len(dataset) else None
 
     def __len__(self) -> int:
@@ -59,7 +68,5 @@ class EvalImages(Dataset):
     def __getitem__(self, k: int) -> Tuple[torch.Tensor, int]:
         idx = self.indices[k]
         img = read_image(self.dataset.raw_data_info(idx), self.backend_args)
-        h, w = self.size
-        if img.shape[:2] != (h, w):
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        img = resize(img, tuple(self.size), 'bilinear', antialias=self.antialias)
         return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1), idx

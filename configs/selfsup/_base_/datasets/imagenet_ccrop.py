@@ -14,7 +14,7 @@ data_preprocessor = dict(
 
 view_pipeline = [
     dict(type='ContrastiveCrop', size=224, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3),
-         alpha=0.6),
+         alpha=0.6, antialias=True),  # PIL's antialiased bilinear, as torchvision
     dict(type='RandomFlip', prob=0.5),
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
          prob=0.8),
