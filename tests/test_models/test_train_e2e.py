@@ -62,9 +62,15 @@ def test_simsiam_config_keeps_predictor_lr_fixed(tmp_path):
     cfg = _cfg('simsiam/simsiam_resnet18_4xb128-coslr-500e_cifar10-rcrop.py', tmp_path)
     cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, eta_min_ratio=0.1,
                                 by_epoch=True, begin=0, end=2)]
+    # The multi-GPU config asks for SyncBN in the backbone, projector and predictor...
+    assert {cfg.model.backbone.norm_cfg.type, cfg.model.neck.norm_cfg.type,
+            cfg.model.head.predictor.norm_cfg.type} == {'SyncBN'}
     runner = Runner.from_cfg(cfg)
-    runner.train()
     model = runner.model
+    # ...which mmengine's Runner reverts to BN in a single process, so it trains on a CPU.
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms and not any(isinstance(m, torch.nn.SyncBatchNorm) for m in norms)
+    runner.train()
     pred = {id(p) for p in model.head.predictor.parameters()}
     groups = runner.optim_wrapper.optimizer.param_groups
     others = {round(g['lr'], 6) for g in groups if id(g['params'][0]) not in pred}
