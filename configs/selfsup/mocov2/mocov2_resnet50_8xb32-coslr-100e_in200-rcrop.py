@@ -15,6 +15,7 @@ _base_ = [
 
 model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
-# The subset is a list file under data_root, one 'train/<wnid>/<image> <label>' line
-# per image of the 200 classes (labels 0..199 in the class-list order).
+# The subset is a list file under data_root, one 'train/<wnid>/<image> <label>' line per
+# image of the authors' 200 classes (labels 0..199 in sorted-id order); write it with
+#   python tools/data/imagenet200.py data/imagenet
 train_dataloader = dict(dataset=dict(data_prefix='', ann_file='meta/imagenet200_train.txt'))
