@@ -113,6 +113,8 @@ def test_linear_probe_config_loads_backbone_trains_and_scores(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     torch.testing.assert_close(runner.model.backbone.conv1.weight, pre.backbone.conv1.weight)
+    # Tested every epoch, the best top-1 kept (the authors report the best of 100 epochs).
+    assert os.path.isfile(os.path.join(cfg.work_dir, 'best_accuracy_top1_epoch_1.pth'))
     metrics = runner.val_loop.run()
     assert set(metrics) == {'accuracy/top1', 'accuracy/top5'}
     assert 0 <= metrics['accuracy/top1'] <= metrics['accuracy/top5'] <= 100
