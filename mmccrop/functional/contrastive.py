@@ -43,13 +43,20 @@ def info_nce(query: Tensor, key: Tensor, queue: Tensor, temperature: float) -> T
 
 def nt_xent(z1: Tensor, z2: Tensor, temperature: float,
             all_z1: Optional[Tensor] = None, all_z2: Optional[Tensor] = None,
-            offset: int = 0) -> Tensor:
+            offset: int = 0, base_temperature: Optional[float] = None) -> Tensor:
     """SimCLR's NT-Xent loss, with negatives optionally gathered from all ranks.
 
     The ``2N`` local embeddings ``[z1; z2]`` are the queries; the keys are the
     ``2M`` embeddings ``[all_z1; all_z2]`` (``M = N`` without gathering).  The
     positive of ``z1_i`` is ``z2_i`` and vice versa; each query's own column is
     excluded; every other key is a negative.
+
+    With ``base_temperature`` the loss is multiplied by
+    ``temperature / base_temperature``, the scale of the SupContrast code that
+    ContrastiveCrop's authors use (``base_temperature=0.07``: at ``T=0.5`` the
+    loss and its gradient are 7.14x the plain SimCLR loss).  The minimiser is
+    the same; with SGD the step is larger and the weight decay relatively
+    weaker, so a learning rate tuned for one scale does not transfer.
 
     Args:
         z1: ``(N, D)`` normalised embeddings of view 1 on this rank.
@@ -59,12 +66,16 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float,
             slice ``[offset, offset + N)``).  Defaults to ``z1``.
         all_z2: Same for view 2.  Defaults to ``z2``.
         offset: Index of this rank's first sample in ``all_z1``/``all_z2``.
+        base_temperature: Scale the loss by ``temperature / base_temperature``
+            (> 0); ``None`` (default) leaves the SimCLR paper's scale.
 
     Returns:
         Scalar loss, the mean over the ``2N`` local queries.
     """
     if temperature <= 0:
         raise ValueError(f'temperature must be > 0, got {temperature}')
+    if base_temperature is not None and not base_temperature > 0:
+        raise ValueError(f'base_temperature must be > 0 or None, got {base_temperature}')
     if z1.shape != z2.shape:
         raise ValueError(f'nt_xent: z1 {tuple(z1.shape)} and z2 {tuple(z2.shape)} differ')
     all_z1 = z1 if all_z1 is None else all_z1
@@ -82,7 +93,8 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float,
     rows = torch.arange(2 * n, device=z1.device)
     # A query is never its own negative.
     logits[rows, self_col] = float('-inf')
-    return F.cross_entropy(logits, pos_col)
+    loss = F.cross_entropy(logits, pos_col)
+    return loss if base_temperature is None else loss * (temperature / base_temperature)
 
 
 def cosine_similarity_loss(pred: Tensor, target: Tensor, shift: float = 0.,

@@ -12,8 +12,8 @@ import torch.distributed as dist
 from torch import Tensor
 
 __all__ = [
-    'get_dist_info', 'all_gather_with_grad', 'concat_all_gather', 'batch_shuffle_ddp',
-    'batch_unshuffle_ddp'
+    'get_dist_info', 'all_gather_with_grad', 'concat_all_gather', 'stack_on_rank0',
+    'batch_shuffle_ddp', 'batch_unshuffle_ddp'
 ]
 
 
@@ -62,6 +62,32 @@ def concat_all_gather(x: Tensor) -> Tensor:
         return x
     out = x.new_empty((dist.get_world_size() * x.size(0), *x.shape[1:]))
     dist.all_gather_into_tensor(out, x.contiguous())
+    return out
+
+
+@torch.no_grad()
+def stack_on_rank0(x: Tensor) -> Optional[Tensor]:
+    """``(world, *x.shape)`` stack of ``x`` from every rank, in rank 0's CPU memory.
+
+    For per-rank state that one file must hold (e.g. per-rank banks in a
+    checkpoint written by rank 0).  One broadcast per rank, so each device
+    needs one extra copy of ``x`` at a time rather than ``world`` of them.
+    Every rank must call it (it is a collective) with the same shape and
+    dtype.  Single process: ``x[None]`` on the CPU.
+
+    Returns:
+        The stack on rank 0, ``None`` on the other ranks.
+    """
+    rank, world = get_dist_info()
+    if world == 1:
+        return x.detach()[None].cpu()
+    out = torch.empty((world, *x.shape), dtype=x.dtype) if rank == 0 else None
+    buf = torch.empty_like(x)
+    for src in range(world):
+        part = x.detach().contiguous() if src == rank else buf
+        dist.broadcast(part, src=src)
+        if out is not None:
+            out[src].copy_(part)
     return out
 
 

@@ -148,17 +148,22 @@ def test_mocov2_loss_updates_key_encoder_with_its_momentum():
     assert model.momentum == 0.99
 
 
-def test_byol_cosine_momentum_schedule_from_message_hub():
-    model = build(byol_cfg())
-    assert isinstance(model, BYOL)
-    model.base_momentum = 0.996
-    hub = MessageHub.get_instance('test_byol_cosine_momentum')
+def test_byol_momentum_constant_as_the_authors_or_cosine_as_the_paper():
+    hub = MessageHub.get_instance('test_byol_momentum_schedules')
     hub.update_info('max_iters', 100)
+    # ContrastiveCrop's authors (and our BYOL configs): m = 0.996 throughout.
+    constant = build(dict(byol_cfg(), base_momentum=0.996, momentum_schedule='constant'))
+    # The BYOL paper's schedule (the class default): 0.996 -> 1 on a cosine.
+    cosine = build(dict(byol_cfg(), base_momentum=0.996))
+    assert isinstance(cosine, BYOL) and cosine.momentum_schedule == 'cosine'
     for it, expected in [(0, 0.996), (50, 0.998), (100, 1.0)]:
         hub.update_info('iter', it)
-        assert model.get_momentum() == pytest.approx(expected)
-    model.momentum_override = 0.5
-    assert model.get_momentum() == 0.5
+        assert cosine.get_momentum() == pytest.approx(expected)
+        assert constant.get_momentum() == 0.996
+    cosine.momentum_override = 0.5
+    assert cosine.get_momentum() == 0.5
+    with pytest.raises(ValueError, match='momentum_schedule'):
+        build(dict(byol_cfg(), momentum_schedule='linear'))
 
 
 def test_queue_pointer_advances_and_wraps():

@@ -58,6 +58,31 @@ def test_nt_xent_matches_loop_formula():
     assert nt_xent(z1, z2, t).item() == pytest.approx(_nt_xent_loop(z1, z2, t), rel=1e-10)
 
 
+def test_nt_xent_base_temperature_is_the_authors_scaled_loss():
+    """ContrastiveCrop's NT-Xent: -(T / base_T) * mean_i log p(positive_i), base_T 0.07."""
+    z1 = _unit(4, 6, seed=10).requires_grad_()
+    z2 = _unit(4, 6, seed=11).requires_grad_()
+    t, base_t = 0.5, 0.07
+    expected = (t / base_t) * _nt_xent_loop(z1.detach(), z2.detach(), t)
+    scaled = nt_xent(z1, z2, t, base_temperature=base_t)
+    assert scaled.item() == pytest.approx(expected, rel=1e-10)
+    assert scaled.item() == pytest.approx(7.142857142857 * _nt_xent_loop(z1, z2, t), rel=1e-10)
+    # Same minimiser, gradient scaled by exactly T / base_T.
+    g_scaled = torch.autograd.grad(scaled, (z1, z2))
+    g_plain = torch.autograd.grad(nt_xent(z1, z2, t), (z1, z2))
+    for a, b in zip(g_scaled, g_plain):
+        torch.testing.assert_close(a, b * (t / base_t), rtol=1e-12, atol=0)
+    # The registered loss passes it through; None keeps the plain scale.
+    from mmccrop.registry import MODELS
+    module = MODELS.build(dict(type='NTXentLoss', temperature=t, base_temperature=base_t))
+    assert module(z1, z2).item() == pytest.approx(expected, rel=1e-10)
+    plain = MODELS.build(dict(type='NTXentLoss', temperature=t))
+    assert plain.base_temperature is None
+    assert plain(z1, z2).item() == pytest.approx(_nt_xent_loop(z1, z2, t), rel=1e-10)
+    with pytest.raises(ValueError, match='base_temperature'):
+        MODELS.build(dict(type='NTXentLoss', temperature=t, base_temperature=0.))
+
+
 def test_nt_xent_gathered_equals_sum_of_rank_slices():
     """Each rank's loss over gathered keys averages to the single-process loss."""
     z1, z2, t = _unit(6, 5, seed=6), _unit(6, 5, seed=7), 0.3
@@ -88,6 +113,7 @@ def test_cosine_similarity_loss_forms():
     lambda: info_nce(_unit(2, 3), _unit(2, 3), _unit(4, 5), 0.2),
     lambda: nt_xent(_unit(2, 3), _unit(3, 3), 0.5),
     lambda: nt_xent(_unit(2, 3), _unit(2, 3), 0.5, _unit(4, 3), _unit(4, 3), offset=3),
+    lambda: nt_xent(_unit(2, 3), _unit(2, 3), 0.5, base_temperature=-0.07),
     lambda: cosine_similarity_loss(_unit(2, 3), _unit(2, 4)),
 ])
 def test_bad_arguments_raise_value_error(call):

@@ -93,3 +93,37 @@ def test_initial_bank_is_seeded_not_global_rng():
     assert not torch.equal(a.bank, NeighborBank(size=32, dim=8, seed=3).bank)
     idx = torch.tensor([[3, 1], [0, 31]])
     assert a.rows(idx).shape == (2, 2, 8) and torch.equal(a.rows(idx)[1, 1], a.bank[31])
+
+
+def test_local_scope_in_one_process_and_its_checkpoint_entries():
+    local = MODELS.build(dict(type='NeighborBank', size=6, dim=4, scope='local'))
+    assert local.scope == 'local' and "scope='local'" in repr(local)
+    local.enqueue(_keys(4, seed=1), torch.arange(4))  # own keys, no gather needed
+    assert int(local.ptr) == 4 and local.ids.tolist()[:4] == [0, 1, 2, 3]
+    # One process: the state dict is the plain one, as for a global bank.
+    assert set(local.state_dict()) == {'bank', 'ids', 'ptr'}
+    with pytest.raises(ValueError, match="scope 'local'"):
+        local.enqueue(_keys(2, seed=2), gather=True)
+    with pytest.raises(ValueError, match='scope'):
+        NeighborBank(size=6, dim=4, scope='rank')
+
+
+def test_loading_per_rank_banks_of_a_multi_rank_checkpoint():
+    # A 2-rank local checkpoint: `bank` is rank 0's, `rank_*` hold both.
+    ranks = [NeighborBank(size=6, dim=4, scope='local', seed=s) for s in (0, 1)]
+    for r, bank in enumerate(ranks):
+        bank.enqueue(_keys(3 + r, seed=10 + r), torch.arange(3 + r) + 10 * r)
+    state = dict(ranks[0].state_dict())
+    state['rank_banks'] = torch.stack([b.bank for b in ranks])
+    state['rank_ids'] = torch.stack([b.ids for b in ranks])
+    state['rank_ptrs'] = torch.cat([b.ptr for b in ranks])
+
+    # One process resumes rank 0's bank (with a warning that it is not exact).
+    single = NeighborBank(size=6, dim=4, scope='local', seed=5)
+    assert single.load_state_dict(dict(state), strict=True) is not None
+    for name in ('bank', 'ids', 'ptr'):
+        assert torch.equal(getattr(single, name), getattr(ranks[0], name)), name
+    # A global bank takes the plain `bank` entry; the per-rank ones are consumed.
+    glob = NeighborBank(size=6, dim=4, seed=5)
+    glob.load_state_dict(dict(state), strict=True)
+    assert torch.equal(glob.bank, ranks[0].bank) and torch.equal(glob.ids, ranks[0].ids)

@@ -128,3 +128,24 @@ def test_autocast_step_keeps_fp32_bank_and_loss(loss_form):
     torch.testing.assert_close(model.bank.bank[:4].norm(dim=1), torch.ones(4))
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(bool(torch.isfinite(g).all()) for g in grads)
+
+
+def test_bank_scope_default_validation_and_single_process_equivalence():
+    torch.manual_seed(0)
+    default = MODELS.build(tiny_snclr_cfg(bank_size=16))
+    assert default.bank_scope == 'global' and default.bank.scope == 'global'
+    with pytest.raises(ValueError, match='bank_scope'):
+        MODELS.build(tiny_snclr_cfg(bank_scope='rank'))
+    # In one process a rank's own keys are all keys: both scopes train alike.
+    results = {}
+    for scope in ('global', 'local'):
+        torch.manual_seed(0)
+        model = MODELS.build(tiny_snclr_cfg(bank_size=16, bank_scope=scope))
+        model.init_weights()
+        losses = []
+        for step in range(2):
+            views, samples = tiny_batch(seed=step, first_id=4 * step)
+            losses.append(model(views, samples, mode='loss')['loss'].detach())
+        results[scope] = (torch.stack(losses), model.bank.bank.clone(), model.bank.ids.clone())
+    for a, b in zip(results['global'], results['local']):
+        assert torch.equal(a, b)

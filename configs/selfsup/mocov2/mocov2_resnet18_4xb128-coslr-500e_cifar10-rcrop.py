@@ -1,6 +1,12 @@
-# MoCo v2, CIFAR-stem ResNet-18, CIFAR-10 (32 px), RandomResizedCrop baseline.
-# Authors' small-dataset settings (FACTS.md): 500 epochs, total batch 512, SGD lr 0.5,
-# wd 1e-4, cosine per epoch to 0.1 * lr; no blur.
+# MoCo v2, CIFAR-stem ResNet-18, CIFAR-10 (32 px), RandomResizedCrop views ("rcrop", the
+# baseline).
+# Reproduces ContrastiveCrop (Peng et al., CVPR 2022) with the authors' released settings: 500
+# epochs, total batch 512 (4 GPUs x 128), SGD lr 0.5, momentum 0.9, wd 1e-4, cosine per epoch
+# to 0.1 * lr; no blur.
+# MoCo v2: T 0.2, momentum 0.999, MLP head, shuffle-BN; queue 16384, not the authors' 65536
+# (more keys than CIFAR has images).
+# Settings against the paper and the authors' code, deviations, published top-1:
+# docs/reproduction.md.
 _base_ = [
     '../_base_/models/mocov2_resnet18_cifar.py',
     '../_base_/datasets/cifar10_rcrop.py',

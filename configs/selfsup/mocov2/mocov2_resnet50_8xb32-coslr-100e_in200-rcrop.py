@@ -1,6 +1,11 @@
-# MoCo v2, ResNet-50, ImageNet-200 (200-class subset), 100 epochs, RandomResizedCrop baseline.
-# Authors' ImageNet settings (FACTS.md): total batch 256, SGD lr 0.03, wd 1e-4, cosine
+# MoCo v2, ResNet-50, ImageNet-200 (200-class subset) (224 px), RandomResizedCrop views
+# ("rcrop", the baseline).
+# Reproduces ContrastiveCrop (Peng et al., CVPR 2022) with the authors' released settings: 100
+# epochs, total batch 256 (8 GPUs x 32), SGD lr 0.03, momentum 0.9, wd 1e-4, cosine per epoch
 # to 0; MoCo v2 augmentations with blur.
+# MoCo v2: queue 65536, T 0.2, momentum 0.999, MLP head, shuffle-BN.
+# Settings against the paper and the authors' code, deviations, published top-1:
+# docs/reproduction.md.
 _base_ = [
     '../_base_/models/mocov2_resnet50.py',
     '../_base_/datasets/imagenet_rcrop.py',
@@ -10,6 +15,7 @@ _base_ = [
 
 model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
-# The subset is a list file under data_root, one 'train/<wnid>/<image> <label>' line
-# per image of the 200 classes (labels 0..199 in the class-list order).
+# The subset is a list file under data_root, one 'train/<wnid>/<image> <label>' line per
+# image of the authors' 200 classes (labels 0..199 in sorted-id order); write it with
+#   python tools/data/imagenet200.py data/imagenet
 train_dataloader = dict(dataset=dict(data_prefix='', ann_file='meta/imagenet200_train.txt'))

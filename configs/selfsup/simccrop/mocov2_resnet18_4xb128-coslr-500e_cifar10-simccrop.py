@@ -1,8 +1,9 @@
-# SimCCrop (ContrastiveCrop paper): MoCo v2, CIFAR-stem ResNet-18, CIFAR-10, with a
-# fixed central box instead of localised ones. Every crop centre is placed by
-# Beta(0.1, 0.1) inside (0.25, 0.25, 0.75, 0.75) from the first epoch on: no warm-up,
-# no heatmaps, no refresh. Model, data, augmentations and schedule are those of the
-# -ccrop config (alpha 0.1, the authors' code value on small datasets).
+# MoCo v2, CIFAR-stem ResNet-18, CIFAR-10 (32 px), SimCCrop views (a fixed central box).
+# Reproduces the authors' SimCCrop config for MoCo on CIFAR-10: every crop centre placed by
+# Beta(0.1, 0.1) inside the box (0.25, 0.25, 0.75, 0.75) from epoch 1, no heatmaps, no
+# refresh; everything else as the -ccrop config.
+# Settings against the paper and the authors' code, deviations, published top-1:
+# docs/reproduction.md.
 _base_ = ['../mocov2/mocov2_resnet18_4xb128-coslr-500e_cifar10-ccrop.py']
 
 train_dataloader = dict(dataset=dict(init_box=(0.25, 0.25, 0.75, 0.75)))

@@ -1,6 +1,12 @@
-# SimSiam, CIFAR-stem ResNet-18, CIFAR-100 (32 px), RandomResizedCrop baseline.
-# Authors' small-dataset settings (FACTS.md): 500 epochs, total batch 512, SGD lr 0.5,
-# wd 1e-4, cosine per epoch to 0.1 * lr; no blur.
+# SimSiam, CIFAR-stem ResNet-18, CIFAR-100 (32 px), RandomResizedCrop views ("rcrop", the
+# baseline).
+# Reproduces ContrastiveCrop (Peng et al., CVPR 2022) with the authors' released settings: 500
+# epochs, total batch 512 (4 GPUs x 128), SGD lr 0.5, momentum 0.9, wd 1e-4, cosine per epoch
+# to 0.1 * lr; no blur.
+# SimSiam: projector 512-512-512, predictor 512-128-512, predictor lr fixed, zero-init
+# residual; SyncBN.
+# Settings against the paper and the authors' code, deviations, published top-1:
+# docs/reproduction.md.
 _base_ = [
     '../_base_/models/simsiam_resnet18_cifar.py',
     '../_base_/datasets/cifar100_rcrop.py',

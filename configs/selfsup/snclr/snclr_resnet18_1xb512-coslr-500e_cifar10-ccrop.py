@@ -1,7 +1,9 @@
-# SNCLR, CIFAR-stem ResNet-18, CIFAR-10, 500 epochs, ContrastiveCrop views.
-# Loss form: 'code' (inherited; see the rcrop config), CosinePositiveness.
-# ContrastiveCrop (FACTS.md, small sets): alpha 0.1 (authors' code); boxes from the 4x4
-# last-stage heatmap (k = 0.1, native 32 px) after epoch 100, refreshed every 100.
+# SNCLR, CIFAR-stem ResNet-18, CIFAR-10 (32 px), ContrastiveCrop views ("ccrop").
+# Loss form: 'code' (inherited; see the rcrop config), CosinePositiveness, local bank.
+# ContrastiveCrop as in ContrastiveCrop's small-dataset configs: alpha 0.1 (the authors'
+# code); boxes from the 4x4 last-stage heatmap (k = 0.1, native 32 px) after epoch 100,
+# refreshed every 100. Not a published recipe (see the rcrop config).
+# Settings, deviations and what is published: docs/reproduction.md.
 _base_ = './snclr_resnet18_1xb512-coslr-500e_cifar10-rcrop.py'
 
 view_pipeline = [

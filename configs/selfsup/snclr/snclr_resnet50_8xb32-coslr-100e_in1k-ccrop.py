@@ -1,7 +1,9 @@
-# SNCLR, ResNet-50, ImageNet-1K, 100 epochs, ContrastiveCrop views.
-# Loss form: 'code' (inherited; see the rcrop config), CosinePositiveness.
-# ContrastiveCrop (FACTS.md, ImageNet): alpha 0.6; boxes from the last-stage heatmap
-# (k = 0.1, 224x224 squash) computed after epoch 20 and refreshed every 20 epochs.
+# SNCLR, ResNet-50, ImageNet-1K (224 px), 100 epochs, ContrastiveCrop views ("ccrop").
+# Loss form: 'code' (inherited; see the rcrop config), CosinePositiveness, local bank.
+# ContrastiveCrop as in ContrastiveCrop's ImageNet configs: alpha 0.6; boxes from the
+# last-stage heatmap (k = 0.1, 224x224 squash) after epoch 20, refreshed every 20.
+# Not a published recipe (see the rcrop config).
+# Settings, deviations and what is published: docs/reproduction.md.
 _base_ = './snclr_resnet50_8xb32-coslr-100e_in1k-rcrop.py'
 
 view_pipeline = [

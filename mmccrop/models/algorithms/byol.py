@@ -17,9 +17,13 @@ class BYOL(BaseMomentumAlgorithm):
 
     The online network (backbone, projector, predictor in the head) predicts
     the target network's projection of the other view; the target network is
-    a frozen EMA copy of the online backbone + projector, with the momentum
-    raised from ``base_momentum`` to ``end_momentum`` on a cosine schedule over
-    training.  ``loss = L(p1, t2) + L(p2, t1)``, ``L = 2 - 2 cos``.
+    a frozen EMA copy of the online backbone + projector.
+    ``loss = L(p1, t2) + L(p2, t1)``, ``L = 2 - 2 cos``.
+
+    Momentum: ``momentum_schedule='cosine'`` (the default, the BYOL paper's)
+    raises it from ``base_momentum`` to ``end_momentum`` on a cosine over all
+    iterations; ``'constant'`` keeps ``base_momentum``, as ContrastiveCrop's
+    authors do (m = 0.996) and as the BYOL configs here do.
 
     Args:
         backbone: Backbone config.
@@ -28,7 +32,8 @@ class BYOL(BaseMomentumAlgorithm):
             type='CosineSimilarityLoss', shift=2., scale=2.))``.
         base_momentum: Start momentum (0.996).
         end_momentum: End momentum (1.0).
-        momentum_schedule: ``'cosine'`` (BYOL) or ``'constant'``.
+        momentum_schedule: ``'cosine'`` (BYOL paper) or ``'constant'``
+            (ContrastiveCrop's authors).
         data_preprocessor: Config or module.
         init_cfg: mmengine init config.
     """

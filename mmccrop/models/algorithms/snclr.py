@@ -39,9 +39,8 @@ class SNCLR(BaseMomentumAlgorithm):
        projection ``y1`` and the neighbours of ``k2`` (``positiveness``).
     4. loss of ``z1`` against the keys of view 2 and their neighbours gathered
        from all ranks (``loss_form``, see below), plus the mirrored term.
-       The ranks hold identical banks, so they exchange neighbour indices and
-       read the rows locally.
-    5. the view-2 keys of all ranks (and their sample ids) enter the bank.
+    5. the view-2 keys (and their sample ids) enter the bank: those of all
+       ranks (``bank_scope='global'``) or this rank's own (``'local'``).
 
     ``loss_form='code'`` is the authors' released code: a soft-target
     cross-entropy (target 1 at the own key plus w over its neighbours) scaled
@@ -52,9 +51,27 @@ class SNCLR(BaseMomentumAlgorithm):
     global index (not from the rank and a fixed batch size); the gathers need
     the same batch size on every rank (``drop_last=True``).
 
+    Bank scope (``bank_scope``; the same in a single process):
+
+    - ``'local'``: each rank enqueues only its own momentum keys into its own
+      bank, as the authors' code does.  With ``G`` ranks of batch ``B`` a
+      bank of ``S`` entries reaches back ``S / B`` steps (their ViT-S run:
+      128,000 / 128 = 1000 steps), and since the ranks' banks differ, each
+      rank's ``(B, K, D)`` neighbour vectors are gathered for the loss.
+      Configs that reproduce the authors use it.
+    - ``'global'`` (default): one bank of the gathered keys of all ranks,
+      identical everywhere, so ranks exchange neighbour indices only.  It
+      reaches back ``S / (G * B)`` steps (31 in the ViT-S set-up): fresher
+      keys of a momentum encoder that has moved less, and the same
+      candidates for every sample.  It stays the default because it is what
+      this class did before ``bank_scope`` existed: configs and checkpoints
+      written then keep training exactly as they did.
+
     The momentum follows a per-iteration cosine schedule from ``momentum`` to
     1 (:class:`BaseMomentumAlgorithm`).  The bank is a persistent buffer of
-    the model, so checkpoints hold it and resuming continues exactly.
+    the model, so checkpoints hold it and resuming continues exactly; with
+    ``'local'`` on several ranks the checkpoint holds every rank's bank (see
+    :class:`NeighborBank`).
 
     Args:
         backbone: Backbone config.
@@ -71,6 +88,7 @@ class SNCLR(BaseMomentumAlgorithm):
         exclude_self: Never use a sample's own older bank entry as its
             neighbour (matters when the bank holds a whole epoch).
         bank_chunk_size: Rows per chunk of the neighbour search (None: one).
+        bank_scope: ``'global'`` or ``'local'`` (see above).
         data_preprocessor: Config or module.
         init_cfg: mmengine init config.
     """
@@ -88,6 +106,7 @@ class SNCLR(BaseMomentumAlgorithm):
                  feat_dim: int = 256,
                  exclude_self: bool = True,
                  bank_chunk_size: Optional[int] = None,
+                 bank_scope: str = 'global',
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if loss_form not in _LOSS_FORMS:
@@ -100,6 +119,9 @@ class SNCLR(BaseMomentumAlgorithm):
                              f'got {bank_size!r} (topk={topk})')
         if not temperature > 0:
             raise ValueError(f'SNCLR: temperature must be > 0, got {temperature!r}')
+        if bank_scope not in ('global', 'local'):
+            raise ValueError(f"SNCLR: bank_scope must be 'global' or 'local', "
+                             f'got {bank_scope!r}')
         if neck is None or predictor is None:
             raise ValueError('SNCLR: neck (projector) and predictor configs are required')
         super().__init__(backbone=backbone, neck=neck, head=None, base_momentum=momentum,
@@ -113,8 +135,10 @@ class SNCLR(BaseMomentumAlgorithm):
         if k_pos is not None and k_pos != topk:
             raise ValueError(f'SNCLR: positiveness.num_neighbors={k_pos} differs from '
                              f'topk={topk}')
+        self.bank_scope = bank_scope
         self.bank = MODELS.build(dict(type='NeighborBank', size=bank_size, dim=feat_dim,
-                                      chunk_size=bank_chunk_size, exclude_self=exclude_self))
+                                      chunk_size=bank_chunk_size, exclude_self=exclude_self,
+                                      scope=bank_scope))
         self._warned_no_ids = False
 
     def _sample_ids(self, data_samples: SampleList, batch: int,
@@ -133,16 +157,18 @@ class SNCLR(BaseMomentumAlgorithm):
     def _neighbors(self, keys: Tensor, ids: Tensor):
         """Local top-K neighbours and the keys/neighbours of all ranks.
 
-        Every rank holds the same bank, so the ranks exchange the neighbour
-        indices (``(B, K)`` ints) rather than the vectors, and read the rows
-        from their own copy.
+        A global bank is the same on every rank, so the ranks exchange the
+        neighbour indices (``(B, K)`` ints) and read the rows from their own
+        copy; local banks differ, so the ``(B, K, D)`` vectors are gathered.
         """
         sim, idx, nbrs = self.bank.search(keys, self.topk, ids)
         all_keys = concat_all_gather(keys)
-        if self.topk > 0:
-            all_nbrs = self.bank.rows(concat_all_gather(idx), keys.dtype)
-        else:  # nothing to gather
+        if self.topk == 0:  # nothing to gather
             all_nbrs = keys.new_zeros(all_keys.size(0), 0, keys.size(1))
+        elif self.bank_scope == 'local':
+            all_nbrs = concat_all_gather(nbrs)
+        else:
+            all_nbrs = self.bank.rows(concat_all_gather(idx), keys.dtype)
         return sim, nbrs, all_keys, all_nbrs
 
     def loss(self, inputs: List[Tensor], data_samples: SampleList = None) -> Dict[str, Tensor]:
@@ -175,7 +201,10 @@ class SNCLR(BaseMomentumAlgorithm):
         loss = (loss_fn(z1, all_k2, all_n2, w1, pos, self.temperature)
                 + loss_fn(z2, all_k1, all_n1, w2, pos, self.temperature))
 
-        self.bank.enqueue(all_k2, all_ids, gather=False)
+        if self.bank_scope == 'local':
+            self.bank.enqueue(k2, ids)
+        else:
+            self.bank.enqueue(all_k2, all_ids, gather=False)
 
         out = dict(loss=loss, momentum=torch.tensor(self.momentum, device=x1.device))
         if self.topk > 0:

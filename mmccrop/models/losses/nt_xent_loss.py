@@ -1,4 +1,6 @@
 """SimCLR's NT-Xent loss, negatives gathered across ranks."""
+from typing import Optional
+
 import torch.nn as nn
 from torch import Tensor
 
@@ -15,19 +17,34 @@ class NTXentLoss(nn.Module):
     every rank, gathered with gradient flowing back to each rank's own slice,
     so ``B`` per GPU on ``G`` GPUs sees ``2*B*G - 2`` negatives per query.
 
+    Loss scale: the SimCLR paper's loss is the plain cross-entropy
+    (``base_temperature=None``, the default).  ContrastiveCrop's authors (and
+    the SupContrast code they build on) multiply it by ``T / base_T`` with
+    ``base_T = 0.07``; at their ``T = 0.5`` that is 7.14x the plain loss, so
+    with SGD a 7.14x larger step and a relatively weaker weight decay.  Set
+    ``base_temperature=0.07`` to train with their scale (the SimCLR configs
+    here do); keep ``None`` for the paper's, e.g. with a learning rate tuned
+    for it.
+
     Args:
         temperature: Softmax temperature (SimCLR on small sets: 0.5).
         gather_distributed: Use the other ranks' embeddings as negatives.
+        base_temperature: Multiply the loss by ``temperature /
+            base_temperature``; ``None`` keeps the plain scale.
         loss_weight: Multiplier of the loss.
     """
 
     def __init__(self, temperature: float = 0.5, gather_distributed: bool = True,
-                 loss_weight: float = 1.0) -> None:
+                 base_temperature: Optional[float] = None, loss_weight: float = 1.0) -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(f'NTXentLoss: temperature must be > 0, got {temperature}')
+        if base_temperature is not None and not base_temperature > 0:
+            raise ValueError(f'NTXentLoss: base_temperature must be > 0 or None, '
+                             f'got {base_temperature}')
         self.temperature = temperature
         self.gather_distributed = gather_distributed
+        self.base_temperature = base_temperature
         self.loss_weight = loss_weight
 
     def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
@@ -38,4 +55,5 @@ class NTXentLoss(nn.Module):
             offset = rank * z1.size(0)
         else:
             all_z1, all_z2, offset = None, None, 0
-        return self.loss_weight * nt_xent(z1, z2, self.temperature, all_z1, all_z2, offset)
+        return self.loss_weight * nt_xent(z1, z2, self.temperature, all_z1, all_z2, offset,
+                                          base_temperature=self.base_temperature)

@@ -13,10 +13,14 @@ from mmccrop.registry import MODELS
 class NonLinearNeck(BaseModule):
     """``num_layers`` fully connected layers with BN + ReLU between them.
 
-    Layer ``i`` is ``Linear -> BN -> ReLU`` except the last, which is
-    ``Linear`` followed by an optional BN.  Examples (in -> hid -> out):
+    Layer ``i`` is ``Linear -> BN -> ReLU`` (``Linear -> ReLU`` with
+    ``with_hidden_norm=False``) except the last, which is ``Linear``
+    followed by an optional BN.  Examples (in -> hid -> out):
 
-    - SimCLR: ``512-512-128``, 2 layers.
+    - SimCLR as ContrastiveCrop's authors build it: ``512-512-128``, 2 layers,
+      ``Linear(bias) -> ReLU -> Linear(bias)``: ``with_hidden_norm=False,
+      with_bias=True, with_last_bn=False, with_last_bias=True``.  (The SimCLR
+      paper's ImageNet head has a BN after each Linear: the default.)
     - BYOL: projector ``512-512-128`` and predictor ``128-512-128``, 2 layers,
       no last BN.
     - SimSiam: projector ``512-512-512``, 3 layers, last BN without affine;
@@ -27,7 +31,10 @@ class NonLinearNeck(BaseModule):
         hid_channels: Hidden width.
         out_channels: Output width.
         num_layers: Number of Linear layers (>= 1).
-        with_bias: Bias in the hidden Linear layers (redundant before BN).
+        with_bias: Bias in the hidden Linear layers (redundant before BN;
+            wanted without it).
+        with_hidden_norm: A norm layer (``norm_cfg``) after each hidden
+            Linear.  ``False`` gives a plain ``Linear -> ReLU`` MLP.
         with_last_bn: BN after the last Linear.
         with_last_bn_affine: Learnable affine of that BN.
         with_last_bias: Bias in the last Linear.
@@ -43,6 +50,7 @@ class NonLinearNeck(BaseModule):
                  num_layers: int = 2, with_bias: bool = False, with_last_bn: bool = True,
                  with_last_bn_affine: bool = True, with_last_bias: bool = False,
                  with_avg_pool: bool = True, norm_cfg: Optional[dict] = None,
+                 with_hidden_norm: bool = True,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_layers < 1:
@@ -57,7 +65,9 @@ class NonLinearNeck(BaseModule):
             cout = out_channels if last else hid_channels
             layers.append(nn.Linear(cin, cout, bias=with_last_bias if last else with_bias))
             if not last:
-                layers += [build_norm_layer(norm_cfg, cout)[1], nn.ReLU(inplace=True)]
+                if with_hidden_norm:
+                    layers.append(build_norm_layer(norm_cfg, cout)[1])
+                layers.append(nn.ReLU(inplace=True))
             elif with_last_bn:
                 layers.append(build_norm_layer(dict(norm_cfg, affine=with_last_bn_affine),
                                                cout)[1])

@@ -1,16 +1,22 @@
 """FIFO candidate-neighbour bank for SNCLR."""
 from __future__ import annotations
 
+import logging
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmccrop.functional.dist import concat_all_gather
+from mmccrop.functional.dist import concat_all_gather, get_dist_info, stack_on_rank0
 from mmccrop.functional.neighbors import topk_cosine_neighbors
 from mmccrop.registry import MODELS
+
+SCOPES = ('global', 'local')
+# State-dict entries holding every rank's bank (scope 'local', several ranks).
+_RANK_KEYS = ('rank_banks', 'rank_ids', 'rank_ptrs')
 
 
 @MODELS.register_module()
@@ -25,9 +31,28 @@ class NeighborBank(BaseModule):
     random state.
 
     Typical use per step: :meth:`search` the current keys (the bank as it
-    was *before* this step), then :meth:`enqueue` them.  ``enqueue`` gathers
-    the keys of all ranks, so every rank's bank stays identical, and ranks can
-    exchange neighbour *indices* and read the rows locally (:meth:`rows`).
+    was *before* this step), then :meth:`enqueue` them.
+
+    Two scopes:
+
+    - ``'global'``: ``enqueue`` gathers the keys of all ranks, so every rank
+      holds the same bank of the newest ``size`` keys of the global batch;
+      ranks can exchange neighbour *indices* and read the rows locally
+      (:meth:`rows`).  With ``G`` ranks of batch ``B`` it reaches back
+      ``size / (G * B)`` steps.
+    - ``'local'``: each rank enqueues only its own keys into its own bank
+      (SNCLR's released code), so the bank reaches back ``size / B`` steps
+      and the ranks' banks differ: neighbours must be exchanged as vectors.
+      It needs DDP's ``broadcast_buffers=False`` (mmengine's default), or
+      rank 0's bank would overwrite the others.  For checkpoints,
+      ``state_dict()`` then also holds every rank's bank (``rank_banks``,
+      ``rank_ids``, ``rank_ptrs``, stacked in rank order; collected on rank
+      0, which writes the file, while the other ranks hold zero-cost
+      placeholders of the same shape), and loading gives each rank its own:
+      resuming on the same number of ranks continues exactly.  It is a
+      collective then: call ``state_dict()`` on every rank, as mmengine's
+      ``save_checkpoint`` does.  The checkpoint grows by ``G`` banks
+      (``G * size * dim * 4`` bytes).
 
     Args:
         size: Number of entries.
@@ -39,6 +64,7 @@ class NeighborBank(BaseModule):
             query's id (a sample's own stale projection from an earlier
             epoch, which would otherwise be its nearest "neighbour").
         seed: Seed of the initial random bank.
+        scope: ``'global'`` (default) or ``'local'``, see above.
         init_cfg: Unused (no learnable weights); kept for BaseModule.
     """
 
@@ -48,8 +74,11 @@ class NeighborBank(BaseModule):
                  chunk_size: Optional[int] = None,
                  exclude_self: bool = True,
                  seed: int = 0,
+                 scope: str = 'global',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if scope not in SCOPES:
+            raise ValueError(f'NeighborBank: scope must be one of {SCOPES}, got {scope!r}')
         if not isinstance(size, int) or size < 1:
             raise ValueError(f'NeighborBank: size must be a positive int, got {size!r}')
         if not isinstance(dim, int) or dim < 1:
@@ -57,7 +86,7 @@ class NeighborBank(BaseModule):
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f'NeighborBank: chunk_size must be a positive int or None, '
                              f'got {chunk_size!r}')
-        self.size, self.dim = size, dim
+        self.size, self.dim, self.scope = size, dim, scope
         self.chunk_size = chunk_size
         self.exclude_self = exclude_self
         init = torch.randn(size, dim, generator=torch.Generator().manual_seed(seed))
@@ -103,7 +132,7 @@ class NeighborBank(BaseModule):
 
     @torch.no_grad()
     def enqueue(self, keys: Tensor, ids: Optional[Tensor] = None,
-                gather: bool = True) -> None:
+                gather: Optional[bool] = None) -> None:
         """Write ``keys`` (normalised here) at the pointer, oldest out first.
 
         Args:
@@ -111,8 +140,15 @@ class NeighborBank(BaseModule):
             ids: ``(B,)`` their sample ids (``None``: ``-1``, unknown).
             gather: Gather ``keys``/``ids`` of all ranks first (rank order;
                 every rank must pass the same batch size, as with
-                ``drop_last=True``).  Pass ``False`` when already gathered.
+                ``drop_last=True``).  ``None``: gather in scope
+                ``'global'``, not in ``'local'``.  Pass ``False`` when
+                already gathered.  ``True`` is an error in scope ``'local'``.
         """
+        if gather is None:
+            gather = self.scope == 'global'
+        elif gather and self.scope == 'local':
+            raise ValueError("NeighborBank: scope 'local' enqueues this rank's keys only; "
+                             'gather=True contradicts it')
         self._check_keys('keys', keys)
         if ids is None:
             ids = torch.full((keys.size(0),), -1, dtype=torch.long, device=keys.device)
@@ -135,6 +171,44 @@ class NeighborBank(BaseModule):
         self.ids[rows] = ids.to(self.ids.device)
         self.ptr[0] = (int(self.ptr) + num) % self.size
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        rank, world = get_dist_info()
+        if self.scope != 'local' or world == 1:
+            return
+        banks = stack_on_rank0(self.bank)
+        if banks is None:  # only rank 0 writes the file: same shape, no memory
+            banks = torch.zeros((), dtype=self.bank.dtype).expand(world, self.size, self.dim)
+        destination[prefix + 'rank_banks'] = banks
+        destination[prefix + 'rank_ids'] = concat_all_gather(self.ids[None]).cpu()
+        destination[prefix + 'rank_ptrs'] = concat_all_gather(self.ptr).cpu()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        peers = {k: state_dict.pop(prefix + k) for k in _RANK_KEYS if prefix + k in state_dict}
+        rank, world = get_dist_info()
+        if self.scope == 'local' and len(peers) == len(_RANK_KEYS):
+            saved_world = peers['rank_ptrs'].numel()
+            src = rank % saved_world
+            if saved_world != world:
+                print_log(f'NeighborBank: the checkpoint holds the local banks of '
+                          f'{saved_world} ranks, this run has {world}; rank {rank} takes '
+                          f'bank {src}, so the run does not continue exactly.',
+                          logger='current', level=logging.WARNING)
+            state_dict[prefix + 'bank'] = peers['rank_banks'][src]
+            state_dict[prefix + 'ids'] = peers['rank_ids'][src]
+            state_dict[prefix + 'ptr'] = peers['rank_ptrs'][src:src + 1]
+        elif peers:
+            print_log(f"NeighborBank: the checkpoint holds per-rank local banks; this "
+                      f"{self.scope!r} bank loads the one saved as `bank` (rank 0's).",
+                      logger='current', level=logging.WARNING)
+        elif self.scope == 'local' and world > 1 and prefix + 'bank' in state_dict:
+            print_log('NeighborBank: the checkpoint holds one bank (a global-scope or '
+                      'single-process run); every rank starts its local bank from it.',
+                      logger='current', level=logging.WARNING)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
     def extra_repr(self) -> str:
         return (f'size={self.size}, dim={self.dim}, chunk_size={self.chunk_size}, '
-                f'exclude_self={self.exclude_self}')
+                f'exclude_self={self.exclude_self}, scope={self.scope!r}')

@@ -17,8 +17,8 @@ model = dict(
 
 pipeline = [
     dict(type='LoadImageFromFile'),
-    # short side to 256 (keep ratio), then the central 224x224
-    dict(type='Resize', scale=(1 << 20, 256), keep_ratio=True),
+    # short side to 256 (keep ratio, PIL: antialiased), then the central 224x224
+    dict(type='Resize', scale=(1 << 20, 256), keep_ratio=True, backend='pillow'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackSelfSupInputs', meta_keys=['img_path']),
 ]

@@ -1,6 +1,8 @@
 # Linear probe of a ResNet-50 on ImageNet-1K: frozen backbone, fc on the pooled
 # last map, 100 epochs, SGD lr 30 at batch 256, momentum 0.9, wd 0, steps at 60/80
-# (MoCo / ContrastiveCrop protocol). Set the pretrained checkpoint with
+# (MoCo / ContrastiveCrop protocol). Images are resized with PIL (antialiased), as the
+# authors' torchvision transforms do. Settings: docs/reproduction.md.
+# Set the pretrained checkpoint with
 #   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/.../epoch_100.pth
 _base_ = '../../../selfsup/_base_/default_runtime.py'
 
@@ -24,14 +26,14 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0)),
+    dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSelfSupInputs', meta_keys=['img_path']),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    # short side to 256 (keep ratio), then the central 224x224
-    dict(type='Resize', scale=(1 << 20, 256), keep_ratio=True),
+    # short side to 256 (keep ratio, PIL: antialiased), then the central 224x224
+    dict(type='Resize', scale=(1 << 20, 256), keep_ratio=True, backend='pillow'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackSelfSupInputs', meta_keys=['img_path']),
 ]
@@ -69,9 +71,13 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
+# The authors test every epoch and report the best top-1 of the 100 ("Best acc" of their
+# DDP_linear.py); save_best keeps that checkpoint, and the log has the last epoch's too.
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=256, enable=False)
 
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3))
+default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3,
+                    save_best='accuracy/top1', rule='greater'))

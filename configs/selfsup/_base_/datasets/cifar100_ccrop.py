@@ -1,6 +1,7 @@
 # CIFAR-100 pre-training data, ContrastiveCrop views: the CIFAR-10 set-up
 # (cifar10_ccrop.py) with CIFAR-100's data and the authors' CIFAR-100
 # normalisation (RGB, 0-255 scale).
+# See docs/reproduction.md.
 _base_ = './cifar10_ccrop.py'
 
 dataset_type = 'CIFAR100'

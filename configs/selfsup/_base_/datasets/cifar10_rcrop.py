@@ -1,5 +1,6 @@
 # CIFAR-10 pre-training data, the authors' "rcrop" views: two
 # RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+# See docs/reproduction.md.
 dataset_type = 'CIFAR10'
 data_root = 'data/cifar10'
 

@@ -2,6 +2,7 @@
 # Beta(0.6, 0.6) inside each image's box. BoxedDataset puts the box
 # (`ccrop_box`, None until the boxes become active) into each sample before
 # the pipeline runs; BoxRefreshHook updates the boxes.
+# See docs/reproduction.md.
 dataset_type = 'ImageFolder'
 data_root = 'data/imagenet'
 

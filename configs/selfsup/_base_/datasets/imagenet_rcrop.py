@@ -1,5 +1,6 @@
 # ImageNet-1K pre-training data, the authors' "rcrop" views: two
 # RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+# See docs/reproduction.md.
 dataset_type = 'ImageFolder'
 data_root = 'data/imagenet'
 

@@ -1,5 +1,6 @@
 # STL-10 (train+unlabeled) pre-training data, the authors' "rcrop" views: two
 # RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+# See docs/reproduction.md.
 dataset_type = 'STL10'
 data_root = 'data/stl10'
 

@@ -1,5 +1,6 @@
 # Tiny-ImageNet-200 pre-training data, the authors' "rcrop" views: two
 # RandomResizedCrop views per image (also the ContrastiveCrop warm-up law).
+# See docs/reproduction.md.
 dataset_type = 'TinyImageNet200'
 data_root = 'data/tiny-imagenet-200'
 

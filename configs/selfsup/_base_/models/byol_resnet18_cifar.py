@@ -1,10 +1,14 @@
-# BYOL with the CIFAR-stem ResNet-18; projector 512-512-128, predictor 128-512-128,
-# target momentum 0.996 -> 1 (cosine over all iterations).
+# BYOL with the CIFAR-stem ResNet-18, as ContrastiveCrop's authors build it:
+# projector 512-512-128 and predictor 128-512-128 (Linear(bias) -> BN -> ReLU ->
+# Linear(bias)), target momentum 0.996 held constant, SyncBN in the backbone,
+# projector and predictor (the target network copies them).
+# momentum_schedule='cosine' (0.996 -> 1 over all iterations, the BYOL paper's) is
+# the alternative. See docs/reproduction.md.
 model = dict(
     type='BYOL',
     base_momentum=0.996,
     end_momentum=1.0,
-    momentum_schedule='cosine',
+    momentum_schedule='constant',
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
         mean=[125.307, 122.961, 113.8575],
@@ -14,7 +18,7 @@ model = dict(
         type='CIFARResNet',
         depth=18,
         out_indices=(3, ),
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='SyncBN'),
         norm_eval=False,
         zero_init_residual=False),
     neck=dict(
@@ -25,7 +29,8 @@ model = dict(
         num_layers=2,
         with_bias=True,
         with_last_bn=False,
-        with_last_bias=True),
+        with_last_bias=True,
+        norm_cfg=dict(type='SyncBN')),
     head=dict(
         type='LatentPredictHead',
         predictor=dict(
@@ -37,5 +42,6 @@ model = dict(
             with_bias=True,
             with_last_bn=False,
             with_last_bias=True,
-            with_avg_pool=False),
+            with_avg_pool=False,
+            norm_cfg=dict(type='SyncBN')),
         loss=dict(type='CosineSimilarityLoss', shift=2., scale=2.)))

@@ -1,6 +1,7 @@
 # MoCo v2 with the CIFAR-stem ResNet-18 (3x3 stride-1 conv1, no max-pool).
 # queue_len: the authors used 65536, more than CIFAR's 50k images, so the queue held
 # several keys of the same image; 16384 (~1/3 of an epoch of keys) avoids that.
+# See docs/reproduction.md.
 model = dict(
     type='MoCoV2',
     queue_len=16384,

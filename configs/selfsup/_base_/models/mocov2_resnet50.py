@@ -1,4 +1,5 @@
 # MoCo v2, standard-stem ResNet-50 (ImageNet); weights transfer to mmdet/mmseg as is.
+# See docs/reproduction.md.
 model = dict(
     type='MoCoV2',
     queue_len=65536,

@@ -1,4 +1,8 @@
-# SimCLR with the CIFAR-stem ResNet-18; projection head 512-512-128, T 0.5.
+# SimCLR with the CIFAR-stem ResNet-18, as ContrastiveCrop's authors build it:
+# projector Linear(512, 512, bias) -> ReLU -> Linear(512, 128, bias), no BatchNorm;
+# NT-Xent at T 0.5 over the global batch, scaled by T / 0.07 (their loss); SyncBN in
+# the backbone (mmengine reverts it to BN in a single process).
+# See docs/reproduction.md.
 model = dict(
     type='SimCLR',
     data_preprocessor=dict(
@@ -10,7 +14,7 @@ model = dict(
         type='CIFARResNet',
         depth=18,
         out_indices=(3, ),
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='SyncBN'),
         norm_eval=False,
         zero_init_residual=False),
     neck=dict(
@@ -19,8 +23,11 @@ model = dict(
         hid_channels=512,
         out_channels=128,
         num_layers=2,
+        with_bias=True,
+        with_hidden_norm=False,
         with_last_bn=False,
         with_last_bias=True),
     head=dict(
         type='ContrastiveHead',
-        loss=dict(type='NTXentLoss', temperature=0.5, gather_distributed=True)))
+        loss=dict(type='NTXentLoss', temperature=0.5, base_temperature=0.07,
+                  gather_distributed=True)))

@@ -1,6 +1,8 @@
-# SimSiam with the CIFAR-stem ResNet-18; projector 512-512-512 (3 layers, last BN
-# without affine), predictor 512-128-512, zero-init residual. Pair it with
+# SimSiam with the CIFAR-stem ResNet-18, as ContrastiveCrop's authors build it:
+# projector 512-512-512 (3 layers, last BN without affine), predictor 512-128-512,
+# zero-init residual, SyncBN in the backbone, projector and predictor. Pair it with
 # FixedLrHook (see the simsiam configs) to keep the predictor lr fixed.
+# See docs/reproduction.md.
 model = dict(
     type='SimSiam',
     data_preprocessor=dict(
@@ -12,7 +14,7 @@ model = dict(
         type='CIFARResNet',
         depth=18,
         out_indices=(3, ),
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='SyncBN'),
         norm_eval=False,
         zero_init_residual=True),
     neck=dict(
@@ -23,7 +25,8 @@ model = dict(
         num_layers=3,
         with_last_bn=True,
         with_last_bn_affine=False,
-        with_last_bias=False),
+        with_last_bias=False,
+        norm_cfg=dict(type='SyncBN')),
     head=dict(
         type='LatentPredictHead',
         predictor=dict(
@@ -34,5 +37,6 @@ model = dict(
             num_layers=2,
             with_last_bn=False,
             with_last_bias=True,
-            with_avg_pool=False),
+            with_avg_pool=False,
+            norm_cfg=dict(type='SyncBN')),
         loss=dict(type='CosineSimilarityLoss')))

@@ -1,5 +1,6 @@
 # ImageNet schedule of MoCo v2 / ContrastiveCrop: SGD lr 0.03 at batch 256, momentum 0.9,
 # wd 1e-4, cosine per epoch to 0, 100 epochs.
+# See docs/reproduction.md.
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=1e-4))
 

@@ -1,4 +1,5 @@
 # As sgd_coslr-100e_in1k.py, for 200 epochs.
+# See docs/reproduction.md.
 _base_ = 'sgd_coslr-100e_in1k.py'
 
 param_scheduler = [

@@ -1,5 +1,6 @@
 # Authors' small-dataset schedule: SGD lr 0.5 at batch 512, momentum 0.9, wd 1e-4,
 # cosine per epoch down to 0.1 * lr, 500 epochs.
+# See docs/reproduction.md.
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=1e-4))
 
