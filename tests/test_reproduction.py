@@ -38,9 +38,6 @@ CONFIGS = sorted(
 # Rows whose value arrives with another branch of this round (the lead merges them and
 # then deletes the entry): (config glob, setting) -> branch.
 PENDING = {
-    ('configs/selfsup/*/*_in1k*.py', 'image resize'): 'antialias',
-    ('configs/selfsup/*/*_in200*.py', 'image resize'): 'antialias',
-    ('configs/selfsup/snclr/snclr_vit-*.py', 'image resize'): 'antialias',
     ('configs/selfsup/snclr/snclr_vit-*.py', 'backbone'): 'vit-backbone',
     ('configs/selfsup/snclr/snclr_vit-*.py', 'frozen patch projection'): 'vit-backbone',
     ('configs/selfsup/snclr/snclr_vit-*.py', 'projector input'): 'vit-backbone',
