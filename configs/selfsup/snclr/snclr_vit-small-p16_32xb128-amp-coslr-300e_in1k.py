@@ -2,9 +2,9 @@
 # (docs/reproduction.md has the table against their code, and the published results).
 # Total batch 4096 (32 GPUs x 128), AdamW lr 1.5e-5 * 4096 / 256 = 2.4e-4, wd 0.1,
 # 40 linear warm-up epochs then cosine, T 0.2, momentum 0.99 -> 1 (cosine), a per-rank
-# bank of 128,000 keys, top-30, fp16 AMP, MoCo v3 asymmetric augmentations (crop scale
-# 0.08-1), MoCo v3 MLPs (projector 384-4096-4096-256, predictor 256-4096-256, last BNs
-# without affine, SyncBN).
+# bank of 128,000 keys (bank_scope, below), top-30, fp16 AMP, MoCo v3 asymmetric
+# augmentations (crop scale 0.08-1), MoCo v3 MLPs (projector 384-4096-4096-256,
+# predictor 256-4096-256, last BNs without affine, SyncBN).
 # Backbone: MoCo v3's ViT-S (`MoCoV3ViT`, 12 heads): fixed 2-D sin-cos position
 # embedding, frozen random patch projection ("stop-grad conv1"), MoCo v3's init, and
 # the projector on the class token. Weight names are mmpretrain's VisionTransformer.
