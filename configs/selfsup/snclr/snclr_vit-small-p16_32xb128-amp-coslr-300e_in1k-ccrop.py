@@ -13,6 +13,7 @@
 #   first, and keeping the connected region above k around the peak, gave the best
 #   boxes in our measurement (docs/vit.md).
 # Crop scale stays MoCo v3's 0.08-1 (ContrastiveCrop's ImageNet configs use 0.2-1).
+# Loss form: 'code' (inherited), CosinePositiveness.
 _base_ = './snclr_vit-small-p16_32xb128-amp-coslr-300e_in1k.py'
 
 ccrop = dict(type='ContrastiveCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
