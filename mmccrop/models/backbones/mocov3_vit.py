@@ -54,8 +54,10 @@ class MoCoV3ViT(VisionTransformer):
       (``requires_grad=False``).  It is built exactly as MoCo v3 builds it,
       including its axis order: ``meshgrid(arange(w), arange(h))`` flattened
       row-major, so for a square grid the first half of the channels encodes
-      the token's row and the second half its column.  It is set at
-      construction and again after :meth:`init_weights`.
+      the token's row and the second half its column (for a non-square grid
+      MoCo v3's construction, kept here, does not split into row and
+      column).  It is set at construction and again after
+      :meth:`init_weights`.
     - ``stop_grad_conv1=True`` freezes the randomly initialised patch
       projection (MoCo v3's "stop-grad conv1", ``--stop-grad-conv1`` in
       SNCLR's launch script) by ``requires_grad=False``; the optimizer then
