@@ -42,7 +42,8 @@ class BoxRefreshHook(Hook):
     ``BoxedDataset(init_box=(.25, .25, .75, .75))`` this is SimCCrop.
 
     A refresh runs the model's ``extract_feat`` (the online / query
-    backbone; the last feature map) on every whole image, squashed to
+    backbone; the last feature map, or a ViT's patch tokens reshaped to
+    their grid, see below) on every whole image, squashed to
     ``eval_size`` and normalised by the model's data preprocessor like the
     training views, in eval mode, under ``no_grad``, with autocast when the
     optimizer wrapper is an ``AmpOptimWrapper``; train mode is restored
@@ -57,6 +58,16 @@ class BoxRefreshHook(Hook):
     their sample indices and written in dataset order, so every rank ends
     with identical boxes (padding rows are dropped).
 
+    Vision Transformers (e.g. :class:`~mmccrop.models.backbones.MoCoV3ViT`):
+    the class token is dropped and the patch tokens after the final
+    LayerNorm are the feature map
+    (:func:`~mmccrop.functional.localization.tokens_to_grid`).  Use
+    ``align='centre'`` (a patch token covers exactly its pixels) and
+    ``threshold=0.5, background='median', region='peak'``: LayerNorm centres
+    every token over its channels, so the plain channel sum is nearly
+    constant and ``threshold=0.1`` gives full-image boxes (the authors
+    suggest 0.3-0.5 for ViTs; see ``docs/vit.md`` for the measurement).
+
     After a refresh it logs the wall time, the mean box area, the fraction of
     full-image boxes, the number of degenerate (constant / non-finite)
     heatmaps and the mean IoU with the previous boxes; when the dataset has
@@ -70,7 +81,9 @@ class BoxRefreshHook(Hook):
     Args:
         warmup_epochs: Epochs of plain random crops before boxes are used.
         interval: Refresh every ``interval`` epochs; ``None``: never.
-        threshold: Heatmap threshold ``k`` in ``(0, 1)``.
+        threshold: Heatmap threshold ``k`` in ``(0, 1)``; 0.1 is the
+            authors' (ResNets), 0.5 our default for ViTs (with
+            ``background='median', region='peak'``).
         eval_size: Side (or ``(h, w)``) of the squashed eval images.  The
             box resolution is one feature cell of this image: for small
             images, an eval size above the training size gives a finer map.
@@ -241,7 +254,8 @@ class BoxRefreshHook(Hook):
             runner.logger.warning(
                 'BoxRefreshHook: over 90% of the boxes cover the whole image; with threshold '
                 f'{self.threshold} the heatmaps may be too flat (the authors suggest 0.3-0.5 '
-                'for ViTs).')
+                "for ViTs; with ViTs use threshold=0.5, background='median', region='peak', "
+                'see docs/vit.md).')
         scalars = {f'ccrop/{k}': v for k, v in stats.items()}
         for key, value in scalars.items():
             runner.message_hub.update_scalar(f'train/{key}', value)

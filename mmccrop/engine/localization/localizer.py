@@ -10,11 +10,11 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
-from mmccrop.functional.localization import heatmap_to_boxes
+from mmccrop.functional.localization import heatmap_to_boxes, tokens_to_grid
 
 from .eval_images import EvalImages
 
-__all__ = ['localize_dataset', 'preprocess_images', 'amp_dtype_of']
+__all__ = ['localize_dataset', 'preprocess_images', 'amp_dtype_of', 'feature_maps']
 
 
 @torch.no_grad()
@@ -28,8 +28,9 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
     The model's ``extract_feat`` (the online / query backbone; the last
     feature map) runs on every whole image, squashed to ``eval_size`` and
     normalised by the model's data preprocessor like the training views, in
-    eval mode, under ``no_grad``; train mode is restored afterwards.  The
-    heatmaps become boxes with
+    eval mode, under ``no_grad``; train mode is restored afterwards.  A
+    Vision Transformer's patch tokens are its feature map (see
+    :func:`feature_maps`).  The heatmaps become boxes with
     :func:`~mmccrop.functional.localization.heatmap_to_boxes`
     (``threshold``, ``align``, ``background``, ``region``).
 
@@ -67,10 +68,7 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
     try:
         for imgs, idx in loader:
             with _autocast(device, amp_dtype):
-                inputs = preprocess_images(module, imgs)
-                feats = module.extract_feat(inputs)
-            if isinstance(feats, (list, tuple)):
-                feats = feats[-1]
+                feats = feature_maps(module, preprocess_images(module, imgs))
             boxes, degenerate = heatmap_to_boxes(
                 feats, threshold, eval_size, return_degenerate=True,
                 align=align, background=background, region=region)
@@ -103,6 +101,36 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
     degenerate = torch.zeros(n, dtype=torch.bool)
     degenerate[index] = gathered[:, 5] > 0.5
     return boxes, degenerate
+
+
+def feature_maps(module: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """The last ``(B, C, h, w)`` feature map of ``module.extract_feat(inputs)``.
+
+    A ViT backbone with mmpretrain's ``out_type`` (e.g.
+    :class:`~mmccrop.models.backbones.MoCoV3ViT`) outputs the class token
+    for the projector; for this pass it outputs all tokens (``'raw'``), and
+    :func:`~mmccrop.functional.localization.tokens_to_grid` drops its
+    ``num_extra_tokens`` and reshapes the patch tokens to their grid.
+    """
+    backbone = getattr(module, 'backbone', None)
+    out_type = getattr(backbone, 'out_type', None)
+    vit = out_type in ('cls_token', 'avg_featmap', 'raw')
+    if vit:
+        backbone.out_type = 'raw'
+    try:
+        feats = module.extract_feat(inputs)
+    finally:
+        if vit:
+            backbone.out_type = out_type
+    if isinstance(feats, (list, tuple)):
+        feats = feats[-1]
+    if feats.dim() == 3:  # (B, L, C) tokens
+        feats = tokens_to_grid(feats, num_prefix_tokens=getattr(backbone, 'num_extra_tokens', 1),
+                               image_size=inputs.shape[-2:])
+    if feats.dim() != 4:
+        raise ValueError('BoxRefreshHook: localisation needs a spatial feature map or ViT tokens '
+                         f'from extract_feat, got shape {tuple(feats.shape)}')
+    return feats
 
 
 def preprocess_images(module: torch.nn.Module, imgs: torch.Tensor) -> torch.Tensor:

@@ -33,19 +33,25 @@ of an ``H``-row image give ``y0 = r0 / H`` and ``y1 = (r1 + 1) / H``, so a
 heatmap above ``k`` everywhere gives exactly ``(0, 0, 1, 1)``.  (The authors'
 code stores ``(y0, x0, y1, x1)`` and uses ``r1 / H``, one pixel less.)
 
+Vision Transformers: :func:`tokens_to_grid` drops the class token and
+reshapes the patch tokens to their grid, so the steps above apply to ViT
+features too (``align='centre'`` is right for patch embeddings).
+
 No mmengine / mmcv imports here (OpenCV labels the peak regions).
 
 Modules: :mod:`.heatmap` (steps 1-2), :mod:`.spans` (step 3, exact and
 peak-region), :mod:`.boxes` (the batch entry point and box area / IoU),
-:mod:`.reference` (the per-image version).
+:mod:`.reference` (the per-image version), :mod:`.tokens` (ViT tokens to
+feature maps).
 """
 from .boxes import FULL_BOX, box_area, box_iou, heatmap_to_boxes
 from .heatmap import ALIGNS, BACKGROUNDS, REGIONS, normalized_heatmaps, upsample_heatmaps
 from .reference import heatmap_to_boxes_reference
 from .spans import kept_spans, peak_region_spans
+from .tokens import infer_grid_size, tokens_to_grid
 
 __all__ = [
     'normalized_heatmaps', 'upsample_heatmaps', 'kept_spans', 'heatmap_to_boxes',
     'heatmap_to_boxes_reference', 'peak_region_spans', 'box_iou', 'box_area', 'FULL_BOX',
-    'ALIGNS', 'BACKGROUNDS', 'REGIONS'
+    'ALIGNS', 'BACKGROUNDS', 'REGIONS', 'tokens_to_grid', 'infer_grid_size'
 ]
