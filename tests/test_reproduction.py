@@ -18,7 +18,6 @@ import os
 import re
 from functools import cache
 
-import pytest
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -35,14 +34,6 @@ CONFIGS = sorted(
     for pattern in ('configs/selfsup/**/*.py', 'configs/benchmarks/classification/**/*.py')
     for p in glob.glob(os.path.join(ROOT, pattern), recursive=True) if '/_base_/' not in p)
 
-# Rows whose value arrives with another branch of this round (the lead merges them and
-# then deletes the entry): (config glob, setting) -> branch.
-PENDING = {
-    ('configs/selfsup/snclr/snclr_vit-*.py', 'backbone'): 'vit-backbone',
-    ('configs/selfsup/snclr/snclr_vit-*.py', 'frozen patch projection'): 'vit-backbone',
-    ('configs/selfsup/snclr/snclr_vit-*.py', 'projector input'): 'vit-backbone',
-    ('configs/selfsup/snclr/snclr_vit-*.py', 'bank scope'): 'vit-backbone',
-}
 MISSING = object()
 
 
@@ -238,21 +229,14 @@ def _same(a, b):
     return type(a) is type(b) and a == b
 
 
-def _pending(path, setting):
-    return next((branch for (g, s), branch in PENDING.items()
-                 if s == setting and fnmatch.fnmatch(path, g)), None)
-
-
-def _check(branch=None):
-    """Rows not pending (``branch=None``) or pending on ``branch``: count, mismatches."""
+def _check():
+    """Every (config, row) pair: count, mismatches."""
     mismatches, checked = [], 0
     for globs, rows in parse_doc():
         paths = configs_of(globs)
         assert paths, f'docs/reproduction.md: {globs} pins no config'
         for path in paths:
             for setting, value, key in rows:
-                if _pending(path, setting) != branch:
-                    continue
                 checked += 1
                 got = evaluate(path, key)
                 if not _same(got, value):
@@ -267,14 +251,6 @@ def test_every_row_matches_every_config_it_pins():
     checked, mismatches = _check()
     assert checked > 500, checked
     assert not mismatches, '\n'.join(mismatches)
-
-
-@pytest.mark.xfail(strict=True, reason='the value arrives with that branch: when it passes, '
-                   "delete the branch's PENDING entries")
-@pytest.mark.parametrize('branch', sorted(set(PENDING.values())))
-def test_rows_pending_on_another_branch(branch):
-    checked, mismatches = _check(branch)
-    assert checked and not mismatches, '\n'.join(mismatches)
 
 
 def test_every_config_is_pinned_and_every_pin_is_a_config():

@@ -17,7 +17,7 @@
 _base_ = './snclr_vit-small-p16_32xb128-amp-coslr-300e_in1k.py'
 
 ccrop = dict(type='ContrastiveCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-             interpolation='bicubic', alpha=0.6)
+             antialias=True, alpha=0.6)
 view_1 = [
     ccrop,
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,

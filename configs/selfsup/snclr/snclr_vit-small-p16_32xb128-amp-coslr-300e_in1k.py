@@ -10,8 +10,7 @@
 # the projector on the class token. Weight names are mmpretrain's VisionTransformer.
 # Loss form: 'code' -- the authors' released soft-target cross-entropy (scaled by 2T),
 # with the parameter-free, non-detached CosinePositiveness, no threshold.
-# Differences from the authors' code: the bank is checkpointed (theirs was not) and a
-# sample's own stale bank entry is excluded (`exclude_self`).
+# Differences from the authors' code: the bank is checkpointed (theirs was not).
 _base_ = ['../_base_/default_runtime.py']
 
 data_preprocessor = dict(
@@ -53,20 +52,21 @@ model = dict(
         norm_cfg=dict(type='SyncBN')),
     feat_dim=256,
     bank_size=128000,
-    # LEAD: switch on when SNCLR accepts `bank_scope` (the fidelity branch); the
-    # authors' bank is per rank.
-    # bank_scope='local',
+    # The authors' bank is per rank: each rank enqueues only its own keys.
+    bank_scope='local',
     topk=30,
     temperature=0.2,
     momentum=0.99,
-    exclude_self=True,
+    # The authors' search may return a sample's own older key; exclude_self=True is our
+    # option (docs/reproduction.md, options).
+    exclude_self=False,
     positiveness=dict(type='CosinePositiveness', threshold=False, detach=False),
     loss_form='code')
 
 # MoCo v3 / authors' asymmetric views.
 view_1 = [
     dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-         interpolation='bicubic', antialias=True),  # PIL's antialiased bicubic
+         antialias=True),  # torchvision's default: PIL's antialiased bilinear
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2),
@@ -75,7 +75,7 @@ view_1 = [
 ]
 view_2 = [
     dict(type='RandomResizedCrop', size=224, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-         interpolation='bicubic', antialias=True),  # PIL's antialiased bicubic
+         antialias=True),  # torchvision's default: PIL's antialiased bilinear
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2),
