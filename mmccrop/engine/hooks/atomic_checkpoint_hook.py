@@ -26,7 +26,8 @@ class AtomicCheckpointHook(CheckpointHook):
     On local storage this hook instead writes ``.epoch_N.pth.tmp``, fsyncs
     it and ``os.replace``-s it onto ``epoch_N.pth``; only then are the old
     checkpoints removed and ``last_checkpoint`` replaced (atomically).  A
-    failed write removes the temporary file and re-raises; the previous
+    failed write removes the temporary file and re-raises (an ``OSError``
+    such as "No space left on device" naming the checkpoint); the previous
     checkpoints and ``last_checkpoint`` are untouched.  Other storage
     backends (object stores, whose uploads are all-or-nothing) fall back to
     mmengine's behaviour.  Accepts exactly ``CheckpointHook``'s arguments.
@@ -58,9 +59,15 @@ class AtomicCheckpointHook(CheckpointHook):
                 with open(tmp_path, 'rb+') as f:
                     os.fsync(f.fileno())
                 os.replace(tmp_path, self.last_ckpt)
-        except BaseException:
+        except BaseException as error:
             if is_main_process() and osp.exists(tmp_path):
                 os.remove(tmp_path)
+            if isinstance(error, OSError) and error.errno is not None:
+                # e.g. "No space left on device" from a write names no file
+                raise OSError(error.errno, f'{error.strerror} while saving checkpoint '
+                              f'{self.last_ckpt!r} (its partial temporary file was removed; '
+                              'the previous checkpoints and last_checkpoint are kept)'
+                              ) from error
             raise
         if not is_main_process():
             return
