@@ -1,5 +1,9 @@
 """Faults in the data on disk, and what the user sees.
 
+- An image that training skips (``skip_corrupt=True``) is skipped by the box
+  refresh too: it keeps its previous box, the count is logged and in the
+  refresh statistics, and the epoch's checkpoint is still written.  Without
+  ``skip_corrupt`` the refresh stops with an error naming the file.
 - An unreadable class folder: ``PermissionError`` naming it (``os.walk``
   used to drop it without a word).
 - A directory symlink loop: not followed, a warning names the link; every
@@ -15,13 +19,47 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from mmcv.transforms import LoadImageFromFile
 from mmengine.dataset import BaseDataset
+from mmengine.runner import Runner
 
-from mmccrop.datasets import ImageFolder
+from mmccrop.datasets import BoxedDataset, ImageFolder
 from mmccrop.datasets.transforms import ContrastiveCrop
+from mmccrop.engine.hooks.box_refresh_hook import BoxRefreshHook
 
-from ._common import LogRecorder, write_square_images
+from ._common import LogRecorder, box_runner_cfg, run_log, write_square_images
+
+FULL = [0., 0., 1., 1.]
+
+
+def _corrupt(path):
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + b'cut short' * 4)
+
+
+def test_refresh_skips_what_training_skips(tmp_path, one_thread):
+    paths = write_square_images(tmp_path, 10)
+    _corrupt(paths[3])
+    runner = Runner(**box_runner_cfg(tmp_path / 'w', tmp_path, max_epochs=2))
+    runner.train()  # used to raise in the refresh after epoch 1, before its checkpoint
+    ckpt = torch.load(tmp_path / 'w' / 'epoch_1.pth', map_location='cpu', weights_only=True)
+    boxes = ckpt['ccrop_boxes']['boxes']
+    assert boxes[3].tolist() == FULL  # kept its previous (initial) box
+    others = torch.cat([boxes[:3], boxes[4:]])
+    assert (others != torch.tensor(FULL)).any(1).all()  # the others were re-localised
+    hook = next(h for h in runner.hooks if isinstance(h, BoxRefreshHook))
+    assert hook.last_stats['box_skipped'] == 1
+    log = run_log(runner)
+    assert 'unreadable images skipped 1 (boxes kept)' in log
+    assert '1 of 10 images could not be read' in log and '003.png' in log
+    assert runner.message_hub.get_scalar('train/ccrop/box_skipped').current() == 1
+
+    # The same pass without the skip policy stops, naming the file.
+    strict = BoxedDataset(dict(type='ImageFolder', data_root=str(tmp_path),
+                               data_prefix='train'))
+    with pytest.raises(OSError, match='003.png'):
+        hook.localize(runner.model, strict, batch_size=4)
 
 
 def _class_folders(root):
