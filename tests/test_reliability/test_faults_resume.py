@@ -7,9 +7,14 @@
   names both sizes and the way forward, ``BoxRefreshHook(resume_boxes=...)``;
   ``'relocalize'`` localises every image again with the resumed model,
   ``'reset'`` starts from ``init_box``; each says what it did.
+- A copied or moved work dir resumes from its own checkpoint, not from the
+  original's absolute path in ``last_checkpoint`` (Runner with
+  ``AtomicCheckpointHook``, and ``tools/train.py --resume``).
 """
 import os
+import os.path as osp
 import shutil
+import sys
 
 import pytest
 import torch
@@ -20,7 +25,8 @@ from test_boxes._tiny import BoxTestNet  # tests/ is on sys.path
 from mmccrop.datasets import BoxedDataset
 from mmccrop.engine.hooks.box_refresh_hook import BoxRefreshHook
 
-from ._common import box_runner_cfg, run_log, write_square_images
+from ._common import ROOT, box_runner_cfg, run_log, write_square_images
+from .test_atomic_checkpoint import _runner
 
 FULL = torch.tensor([[0., 0., 1., 1.]])
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -106,3 +112,43 @@ def test_resume_boxes_says_what_it_did(tmp_path, first_run, mode):
     else:
         assert 'the boxes start at init_box (0.0, 0.0, 1.0, 1.0)' in log
         assert torch.equal(boxes, FULL.expand(9, 4))
+
+
+def test_moved_work_dir_resumes_its_own_checkpoint(tmp_path):
+    original, moved = tmp_path / 'original', tmp_path / 'moved'
+    _runner(original, 'AtomicCheckpointHook', 2).train()
+    assert (original / 'last_checkpoint').read_text() == str(original / 'epoch_2.pth')
+    shutil.move(original, moved)  # used to fail: the original's epoch_2.pth is gone
+    # (another experiment name: mmengine would reuse the first run's logger and visualizer,
+    # which write into the moved folder's old path, if built in the same second)
+    resumed = _runner(moved, 'AtomicCheckpointHook', 3, resume=True, experiment_name='resumed')
+    resumed.train()
+    assert resumed.iter == 6
+    assert (moved / 'last_checkpoint').read_text() == str(moved / 'epoch_3.pth')
+
+
+def test_train_tool_resumes_a_copied_work_dir_from_the_copy(tmp_path):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    try:
+        import train as train_tool
+    finally:
+        sys.path.remove(osp.join(ROOT, 'tools'))
+    original, copy = tmp_path / 'original', tmp_path / 'copy'
+    original.mkdir()
+    (original / 'epoch_4.pth').write_bytes(b'weights')
+    (original / 'last_checkpoint').write_text(str(original / 'epoch_4.pth'))
+    shutil.copytree(original, copy)
+    cfg_file = tmp_path / 'cfg.py'
+    cfg_file.write_text("optim_wrapper = dict(type='OptimWrapper')\n")
+    args = train_tool.argparse.Namespace(config=str(cfg_file), work_dir=str(copy),
+                                         resume='auto', amp=False, cfg_options=None,
+                                         launcher='none')
+    cfg = train_tool.build_config(args)
+    assert cfg.resume is True and cfg.load_from == str(copy / 'epoch_4.pth')
+    # Checkpoints kept elsewhere (another out_dir) are still found where written.
+    os.remove(copy / 'epoch_4.pth')
+    assert train_tool.build_config(args).load_from == str(original / 'epoch_4.pth')
+    # A config that resumes by itself gets the same treatment.
+    cfg_file.write_text("optim_wrapper = dict(type='OptimWrapper')\nresume = True\n")
+    args.resume = None
+    assert train_tool.build_config(args).load_from == str(original / 'epoch_4.pth')
