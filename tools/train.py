@@ -62,6 +62,19 @@ def build_config(args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if cfg.get('resume', False) and cfg.get('load_from', None) is None:
+        # mmengine would read work_dir/last_checkpoint, an absolute path: in a
+        # copied or moved work dir, that is the original's checkpoint.
+        from mmengine.runner.checkpoint import find_latest_checkpoint
+
+        from mmccrop.utils.last_checkpoint import resolve_last_checkpoint
+        found = resolve_last_checkpoint(cfg.work_dir)
+        if found is not None:
+            cfg.load_from = found
+            written = find_latest_checkpoint(cfg.work_dir)
+            if found != written:
+                print(f'{cfg.work_dir}/last_checkpoint names {written}, outside this work dir '
+                      f'(was it copied or moved?); resuming from its copy {found} instead.')
     return cfg
 
 

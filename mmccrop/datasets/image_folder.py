@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmccrop.registry import DATASETS
+from mmccrop.utils.fileio import read_text_lines
 
 from .transforms.builder import build_transforms
 
@@ -20,14 +21,52 @@ def find_classes(folder: str) -> Tuple[str, ...]:
 
 
 def scan_images(folder: str, extensions: Sequence[str]) -> List[str]:
-    """Image files under ``folder`` (recursively, following links), sorted, relative to it."""
+    """Image files under ``folder`` (recursively, following links), sorted, relative to it.
+
+    The order is ``os.walk``'s with sorted names: a folder's files, then its
+    sub-folders one by one.  Unlike ``os.walk``, a folder that cannot be
+    listed raises instead of being dropped, and a directory link to a folder
+    this scan has already entered (a loop, e.g. ``a/up -> ..``, or a second
+    link to the same folder) is not followed again: it is skipped with a
+    warning naming the link, so no image is counted twice.
+
+    Raises:
+        OSError: (e.g. ``PermissionError``) naming the folder that cannot be
+            listed.
+    """
     exts = tuple(e.lower() for e in extensions)
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs.sort()
-        for name in sorted(files):
-            if name.lower().endswith(exts):
-                found.append(osp.relpath(osp.join(root, name), folder))
+    found: List[str] = []
+    entered = set()  # (st_dev, st_ino) of every folder entered
+
+    def visit(path: str) -> None:
+        try:
+            info = os.stat(path)
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as error:
+            raise type(error)(error.errno, f'cannot list image folder {path!r} '
+                              f'({error.strerror}); fix its permissions or remove it') from error
+        entered.add((info.st_dev, info.st_ino))
+        dirs = []
+        for entry in entries:
+            if not entry.is_dir():  # as os.walk: broken links count as files
+                if entry.name.lower().endswith(exts):
+                    found.append(osp.relpath(entry.path, folder))
+                continue
+            if entry.is_symlink():
+                target = os.stat(entry.path)
+                if (target.st_dev, target.st_ino) in entered:
+                    print_log(f'scan_images: skipped the directory link {entry.path!r} -> '
+                              f'{os.readlink(entry.path)!r}: it leads back into a folder this '
+                              'scan has already entered (a link loop or a duplicate), whose '
+                              'images would otherwise be counted again.',
+                              logger='current', level=logging.WARNING)
+                    continue
+            dirs.append(entry.path)
+        for sub in dirs:
+            visit(sub)
+
+    visit(folder)
     return found
 
 
@@ -169,16 +208,15 @@ class ImageFolder(FileImageDataset):
         if not osp.isfile(ann_file):
             raise FileNotFoundError(f'{type(self).__name__}: ann_file {ann_file!r} not found.')
         data_list = []
-        with open(ann_file, encoding='utf-8') as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                path, label = line, -1
-                head, _, tail = line.rpartition(' ')
-                if head and tail.lstrip('-').isdigit():  # "path label"; paths may hold spaces
-                    path, label = head.strip(), int(tail)
-                data_list.append(dict(img_path=osp.join(self.img_prefix, path), gt_label=label))
+        for line in read_text_lines(ann_file, f'{type(self).__name__}: ann_file'):
+            line = line.strip()
+            if not line:
+                continue
+            path, label = line, -1
+            head, _, tail = line.rpartition(' ')
+            if head and tail.lstrip('-').isdigit():  # "path label"; paths may hold spaces
+                path, label = head.strip(), int(tail)
+            data_list.append(dict(img_path=osp.join(self.img_prefix, path), gt_label=label))
         if not data_list:
             raise ValueError(f'{type(self).__name__}: ann_file {ann_file!r} lists no images.')
         return data_list

@@ -5,6 +5,7 @@ from typing import List, Tuple
 import numpy as np
 
 from mmccrop.registry import DATASETS
+from mmccrop.utils.fileio import read_text_lines
 
 from .cifar import InMemoryImageDataset
 
@@ -90,8 +91,8 @@ class STL10(InMemoryImageDataset):
                              for i, label in enumerate(labels))
         names = osp.join(folder, 'class_names.txt')
         if osp.isfile(names):
-            with open(names, encoding='utf-8') as f:
-                classes = tuple(line.strip() for line in f if line.strip())
+            classes = tuple(line.strip() for line in read_text_lines(names, 'STL10: class names')
+                            if line.strip())
             if len(classes) == 10:
                 self._metainfo['classes'] = classes
         return data_list

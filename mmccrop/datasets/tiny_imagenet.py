@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from mmccrop.registry import DATASETS
+from mmccrop.utils.fileio import read_text_lines
 
 from .image_folder import IMG_EXTENSIONS, FileImageDataset, find_classes, scan_images
 
@@ -53,8 +54,8 @@ class TinyImageNet200(FileImageDataset):
     def _read_wnids(self) -> List[str]:
         path = osp.join(self.data_root, 'wnids.txt')
         if osp.isfile(path):
-            with open(path, encoding='utf-8') as f:
-                wnids = [line.strip() for line in f if line.strip()]
+            wnids = [line.strip() for line in read_text_lines(path, 'TinyImageNet200: wnids.txt')
+                     if line.strip()]
         else:
             train = osp.join(self.data_root, 'train')
             if not osp.isdir(train):
@@ -73,11 +74,10 @@ class TinyImageNet200(FileImageDataset):
         """``file name -> other fields`` from a whitespace-separated table (if it exists)."""
         table = {}
         if osp.isfile(path):
-            with open(path, encoding='utf-8') as f:
-                for line in f:
-                    parts = line.split()
-                    if parts:
-                        table[parts[0]] = parts[1:]
+            for line in read_text_lines(path, 'TinyImageNet200: annotation table'):
+                parts = line.split()
+                if parts:
+                    table[parts[0]] = parts[1:]
         return table
 
     def load_data_list(self) -> List[dict]:
@@ -129,8 +129,7 @@ class TinyImageNet200(FileImageDataset):
         if not osp.isfile(path):
             return None
         names = {}
-        with open(path, encoding='utf-8') as f:
-            for line in f:
-                wnid, _, words = line.rstrip('\n').partition('\t')
-                names[wnid] = words
+        for line in read_text_lines(path, 'TinyImageNet200: words.txt'):
+            wnid, _, words = line.partition('\t')
+            names[wnid] = words
         return names

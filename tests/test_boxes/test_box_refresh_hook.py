@@ -49,6 +49,7 @@ def test_schedule(warmup, interval, max_epochs, active, refresh):
     (dict(warmup_epochs=-1), 'warmup_epochs'), (dict(warmup_epochs=1.5), 'warmup_epochs'),
     (dict(eval_size=0), 'eval_size'), (dict(eval_size=(32, )), 'eval_size'),
     (dict(batch_size=0), 'batch_size'), (dict(num_workers=-1), 'num_workers'),
+    (dict(resume_boxes='keep'), 'resume_boxes'),
 ])
 def test_bad_config_values_raise(kwargs, key):
     with pytest.raises(ValueError, match=key):

@@ -1,9 +1,15 @@
-"""Tiny MoCo v2 / SNCLR + ContrastiveCrop configs for the reliability tests.
+"""Shared set-ups of the reliability tests.
 
-Width-8 CIFAR ResNet-18 at 32 px on 16 SyntheticObjects images, batch 4:
-4 iterations per epoch.  Written as config *files* so that the same setting
-runs in-process (Runner.from_cfg) and through tools/train.py.
+- :func:`write_config`: tiny MoCo v2 / SNCLR + ContrastiveCrop configs.
+  Width-8 CIFAR ResNet-18 at 32 px on 16 SyntheticObjects images, batch 4:
+  4 iterations per epoch.  Written as config *files* so that the same
+  setting runs in-process (Runner.from_cfg) and through tools/train.py.
+- :func:`box_runner_cfg`: a seconds-long Runner (a two-conv net) on real
+  image files, for faults that need files on disk.
+- :class:`LogRecorder`: the messages of mmengine's current logger.
 """
+import itertools
+import os
 import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -92,3 +98,84 @@ def write_config(path, algorithm='moco', max_epochs=4, num_images=16, lr=0.05,
     with open(path, 'w') as f:
         f.write(text)
     return str(path)
+
+
+# --------------------------------------------------------------------------- #
+# A seconds-long Runner on real image files, and a log recorder
+# --------------------------------------------------------------------------- #
+_RUNS = itertools.count()
+
+
+def write_square_images(folder, num, size=32):
+    """``num`` PNGs (a bright square on noise, see test_boxes._tiny) in
+    ``folder/train/c0``; returns their paths in the order ImageFolder lists them."""
+    import cv2
+    from test_boxes._tiny import square_image
+
+    cls = osp.join(str(folder), 'train', 'c0')
+    os.makedirs(cls, exist_ok=True)
+    paths = []
+    for i in range(num):
+        paths.append(osp.join(cls, f'{i:03d}.png'))
+        assert cv2.imwrite(paths[-1], square_image(i, size)[0])
+    return paths
+
+
+def box_runner_cfg(work_dir, data_root, max_epochs, hook=None, **extra):
+    """A Runner config: the two-conv test net on the ImageFolder under
+    ``data_root`` (skip_corrupt=True), BoxRefreshHook warm-up 1 / interval 1,
+    a checkpoint after every epoch."""
+    import copy
+
+    import test_boxes._tiny  # noqa: F401  (registers _BoxTestNet, _BoxCropPack)
+
+    cfg = dict(
+        model=dict(type='_BoxTestNet'),
+        work_dir=str(work_dir),
+        # Unique: mmengine reuses the logger of a Runner built in the same second.
+        experiment_name=f'faults_{next(_RUNS)}_{os.getpid()}',
+        train_dataloader=dict(
+            dataset=dict(type='BoxedDataset', dataset=dict(
+                type='ImageFolder', data_root=str(data_root), data_prefix='train',
+                skip_corrupt=True,
+                pipeline=[dict(type='LoadImageFromFile'), dict(type='_BoxCropPack', size=32)])),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=4, num_workers=0, collate_fn=dict(type='pseudo_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        custom_hooks=[dict(dict(type='BoxRefreshHook', warmup_epochs=1, interval=1, threshold=0.2,
+                                eval_size=32, batch_size=4, num_workers=0), **(hook or {}))],
+        default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1),
+                           logger=dict(type='LoggerHook', interval=10)),
+        default_scope='mmccrop', randomness=dict(seed=0), log_level='INFO',
+        env_cfg=dict(dist_cfg=dict(backend='gloo')))
+    cfg.update(copy.deepcopy(extra))
+    return cfg
+
+
+def run_log(runner):
+    """Everything the Runner logged to its log file so far."""
+    import glob
+    return ''.join(open(p).read() for p in glob.glob(osp.join(runner.log_dir, '*.log')))
+
+
+class LogRecorder:
+    """Record the messages of mmengine's current logger (``print_log(logger='current')``)."""
+
+    def __enter__(self):
+        from mmengine.logging import MMLogger
+        self.logger = MMLogger.get_current_instance()
+        self.messages, self._handle = [], self.logger.handle
+
+        def handle(record):
+            self.messages.append((record.levelname, record.getMessage()))
+            return self._handle(record)
+
+        self.logger.handle = handle
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.handle = self._handle
+
+    def warnings(self):
+        return [m for level, m in self.messages if level == 'WARNING']

@@ -38,9 +38,9 @@ class _Data(Dataset):
         return dict(inputs=torch.randn(4, generator=torch.Generator().manual_seed(i)))
 
 
-def _runner(work_dir, hook_type, max_epochs, resume=False):
+def _runner(work_dir, hook_type, max_epochs, resume=False, experiment_name=None):
     return Runner(
-        model=_Toy(), work_dir=str(work_dir),
+        model=_Toy(), work_dir=str(work_dir), experiment_name=experiment_name,
         train_dataloader=dict(dataset=_Data(), batch_size=4, num_workers=0,
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),

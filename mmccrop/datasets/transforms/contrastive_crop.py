@@ -71,7 +71,7 @@ class ContrastiveCrop(RandomResizedCrop):
         ValueError: naming the argument, for ``size <= 0``, a ``scale`` or
             ``ratio`` that is not non-decreasing and positive, ``alpha <= 0``;
             and, at call time, for a ``ccrop_box`` outside ``[0, 1]`` or
-            inverted.
+            inverted, naming the image file and sample index.
     """
 
     def __init__(self,
@@ -88,8 +88,19 @@ class ContrastiveCrop(RandomResizedCrop):
 
     @cache_randomness
     def sample_params(self, height: int, width: int, results: dict) -> CropParams:
-        return contrastive_crop_params(height, width, results.get('ccrop_box'), self.scale,
-                                       self.ratio, self.alpha, box_name='ccrop_box')
+        try:
+            return contrastive_crop_params(height, width, results.get('ccrop_box'), self.scale,
+                                           self.ratio, self.alpha, box_name='ccrop_box')
+        except ValueError as error:  # say which sample: the box may come from a user's data
+            raise ValueError(f'ContrastiveCrop: {error} for {_which(results)}') from None
 
     def __repr__(self) -> str:
         return super().__repr__()[:-1] + f', alpha={self.alpha})'
+
+
+def _which(results: dict) -> str:
+    """The image file and / or sample index of ``results``, for error messages."""
+    parts = [f'image {results["img_path"]!r}'] if results.get('img_path') else []
+    if results.get('sample_idx') is not None:
+        parts.append(f'sample {results["sample_idx"]}')
+    return ', '.join(parts) or f'a sample without img_path or sample_idx (keys: {sorted(results)})'

@@ -6,9 +6,11 @@ from typing import List
 from mmengine.dist import is_main_process
 from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
+from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmccrop.registry import HOOKS
 from mmccrop.utils.fileio import atomic_write
+from mmccrop.utils.last_checkpoint import resolve_last_checkpoint
 
 
 @HOOKS.register_module()
@@ -26,11 +28,30 @@ class AtomicCheckpointHook(CheckpointHook):
     On local storage this hook instead writes ``.epoch_N.pth.tmp``, fsyncs
     it and ``os.replace``-s it onto ``epoch_N.pth``; only then are the old
     checkpoints removed and ``last_checkpoint`` replaced (atomically).  A
-    failed write removes the temporary file and re-raises; the previous
+    failed write removes the temporary file and re-raises (an ``OSError``
+    such as "No space left on device" naming the checkpoint); the previous
     checkpoints and ``last_checkpoint`` are untouched.  Other storage
     backends (object stores, whose uploads are all-or-nothing) fall back to
     mmengine's behaviour.  Accepts exactly ``CheckpointHook``'s arguments.
+
+    An automatic resume (``resume=True`` without ``load_from``) of a work dir
+    that was copied or moved resumes from the copy's own checkpoint, not from
+    the original's absolute path in ``last_checkpoint``
+    (:func:`~mmccrop.utils.resolve_last_checkpoint`).
     """
+
+    def before_run(self, runner) -> None:
+        super().before_run(runner)
+        # mmengine's Runner reads last_checkpoint after before_run and loads
+        # ``_load_from`` when it is set, so naming the file here is enough.
+        if getattr(runner, '_resume', False) and getattr(runner, '_load_from', 0) is None:
+            found = resolve_last_checkpoint(runner.work_dir)
+            written = find_latest_checkpoint(runner.work_dir) if found else None
+            if found != written:
+                runner._load_from = found
+                runner.logger.warning(
+                    f'AtomicCheckpointHook: last_checkpoint names {written}, outside this work '
+                    f'dir (was it copied or moved?); resuming from its copy {found} instead.')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not isinstance(self.file_backend, LocalBackend):
@@ -58,9 +79,15 @@ class AtomicCheckpointHook(CheckpointHook):
                 with open(tmp_path, 'rb+') as f:
                     os.fsync(f.fileno())
                 os.replace(tmp_path, self.last_ckpt)
-        except BaseException:
+        except BaseException as error:
             if is_main_process() and osp.exists(tmp_path):
                 os.remove(tmp_path)
+            if isinstance(error, OSError) and error.errno is not None:
+                # e.g. "No space left on device" from a write names no file
+                raise OSError(error.errno, f'{error.strerror} while saving checkpoint '
+                              f'{self.last_ckpt!r} (its partial temporary file was removed; '
+                              'the previous checkpoints and last_checkpoint are kept)'
+                              ) from error
             raise
         if not is_main_process():
             return

@@ -19,7 +19,15 @@ from mmccrop.functional.box_stats import box_stats
 from mmccrop.functional.localization import ALIGNS, BACKGROUNDS, REGIONS, box_area
 from mmccrop.registry import HOOKS
 
+from .box_refresh_text import (
+    describe_schedule,
+    refresh_summary,
+    size_changed_message,
+    skipped_message,
+)
+
 CKPT_KEY = 'ccrop_boxes'
+RESUME_BOXES = ('saved', 'relocalize', 'reset')
 
 # Names that tools and users imported from this module before the split.
 _EvalImages = EvalImages
@@ -75,8 +83,20 @@ class BoxRefreshHook(Hook):
     that of the full-image box.  The same numbers go to the message hub
     (``train/ccrop/...``) and the visualizer backends (``ccrop/...``).
 
+    At the start of training it logs the schedule (the epochs that crop with
+    boxes, the refresh epochs) and warns when no epoch uses a box
+    (``warmup_epochs >= max_epochs``) or the boxes are never re-localised.
+
+    Images that the dataset skips as unreadable (``skip_corrupt=True``) are
+    skipped by the refresh too: they keep their previous box, and their
+    number is logged (``box_skipped``); without that policy a bad image
+    stops the refresh with an error naming it.
+
     The boxes and the active flag are saved in checkpoints under
-    ``checkpoint['ccrop_boxes']`` and restored on resume.
+    ``checkpoint['ccrop_boxes']`` and restored on resume (not by
+    ``load_from``, which initialises the weights only).  Boxes belong to
+    sample indices: resuming on a dataset of another size is an error unless
+    ``resume_boxes`` says what to do instead.
 
     Args:
         warmup_epochs: Epochs of plain random crops before boxes are used.
@@ -99,6 +119,14 @@ class BoxRefreshHook(Hook):
             (a distractor) does not stretch the box.
         batch_size: Eval batch size; ``None``: the training loader's.
         num_workers: Eval loader workers; ``None``: the training loader's.
+        resume_boxes: What a resume does with the checkpoint's boxes:
+            ``'saved'`` restores them (an error if the dataset changed
+            size); ``'relocalize'`` ignores them and re-localises every image
+            with the resumed model, if the schedule had refreshed the boxes
+            by then (else they start at ``init_box``, as in the original
+            run); ``'reset'`` ignores them and starts from ``init_box`` until
+            the next scheduled refresh.  The latter two are for resuming
+            after images were added or removed.
     """
 
     priority = 'NORMAL'
@@ -112,7 +140,8 @@ class BoxRefreshHook(Hook):
                  num_workers: Optional[int] = None,
                  align: str = 'centre',
                  background: str = 'none',
-                 region: str = 'all') -> None:
+                 region: str = 'all',
+                 resume_boxes: str = 'saved') -> None:
         if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
                 or warmup_epochs < 0:
             raise ValueError(f'BoxRefreshHook: warmup_epochs must be an int >= 0, '
@@ -136,13 +165,15 @@ class BoxRefreshHook(Hook):
                              f'got {num_workers!r}')
         for name, value, choices in (('align', align, ALIGNS),
                                      ('background', background, BACKGROUNDS),
-                                     ('region', region, REGIONS)):
+                                     ('region', region, REGIONS),
+                                     ('resume_boxes', resume_boxes, RESUME_BOXES)):
             if value not in choices:
                 raise ValueError(f'BoxRefreshHook: {name} must be one of {choices}, '
                                  f'got {value!r}')
         self.align = align
         self.background = background
         self.region = region
+        self.resume_boxes = resume_boxes
         self.warmup_epochs = warmup_epochs
         self.interval = interval
         self.threshold = float(threshold)
@@ -173,13 +204,39 @@ class BoxRefreshHook(Hook):
                             f'EpochBasedTrainLoop, got {type(runner.train_loop).__name__}')
         dataset = self.boxed_dataset(runner)
         dataset.full_init()  # the shared store must exist before workers start
+        text, warnings = describe_schedule(self.warmup_epochs, self.interval, runner.max_epochs,
+                                           dataset.init_box, runner.epoch)
+        runner.logger.info(text)
+        for warning in warnings:
+            runner.logger.warning(warning)
         if self._pending_state is not None:
-            dataset.load_state_dict(self._pending_state)
+            state, self._pending_state = self._pending_state, None
+            self._restore(runner, dataset, state)
+        dataset.set_active(boxes_active(runner.epoch + 1, self.warmup_epochs))
+
+    def _restore(self, runner, dataset: BoxedDataset, state: dict) -> None:
+        """Apply a resumed checkpoint's boxes as ``resume_boxes`` says."""
+        saved = state.get('boxes') if isinstance(state, dict) else None
+        if self.resume_boxes == 'saved':
+            if saved is not None and len(saved) != len(dataset):
+                raise ValueError(size_changed_message(len(saved), len(dataset), runner.cfg))
+            dataset.load_state_dict(state)
             area = float(box_area(dataset.boxes).mean())
             runner.logger.info(f'BoxRefreshHook: restored {len(dataset)} boxes from the '
                                f'checkpoint (mean area {area:.3f})')
-            self._pending_state = None
-        dataset.set_active(boxes_active(runner.epoch + 1, self.warmup_epochs))
+            return
+        dataset.reset_boxes()
+        refreshed = any(e <= runner.epoch for e in self.schedule(runner.max_epochs)[1])
+        what = (f'the checkpoint\'s {len(saved) if saved is not None else "?"} boxes are not '
+                f'used (resume_boxes={self.resume_boxes!r}); the dataset has {len(dataset)} '
+                'samples')
+        if self.resume_boxes == 'relocalize' and refreshed:
+            runner.logger.info(f'BoxRefreshHook: {what}; re-localising every image with the '
+                               'resumed model')
+            self.refresh(runner, when='on resume')
+        else:
+            runner.logger.info(f'BoxRefreshHook: {what}; the boxes start at init_box '
+                               f'{dataset.init_box} until the next scheduled refresh')
 
     def before_train_epoch(self, runner) -> None:
         # Set before the epoch's DataLoader iterator exists, so workers
@@ -197,13 +254,27 @@ class BoxRefreshHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # Applied in before_train: the train loop (and its dataset) may not
-        # be built yet when a checkpoint is loaded.
-        if CKPT_KEY in checkpoint:
+        # be built yet when a checkpoint is loaded.  Only a resume restores
+        # boxes (mmengine's Runner sets ``_resume`` for resume, not for
+        # ``load_from``): initialising from another run's weights must not
+        # import its per-sample boxes, which belong to that run's images.
+        if CKPT_KEY not in checkpoint:
+            return
+        if getattr(runner, '_resume', False):
             self._pending_state = checkpoint[CKPT_KEY]
+        else:
+            runner.logger.info('BoxRefreshHook: load_from initialises the weights only; the '
+                               'boxes in the checkpoint are not imported (resume restores '
+                               'them).')
 
     # ------------------------------------------------------------ refresh
-    def refresh(self, runner) -> Dict[str, float]:
-        """Re-localise every box now; returns the logged statistics."""
+    def refresh(self, runner, when: Optional[str] = None) -> Dict[str, float]:
+        """Re-localise every box now; returns the logged statistics.
+
+        ``when`` is logged (default: after the current epoch).  Images the
+        dataset skips as unreadable keep their box; ``box_skipped`` counts
+        them.
+        """
         dataset = self.boxed_dataset(runner)
         loader = runner.train_dataloader
         batch_size = self.batch_size or loader.batch_size or 64
@@ -211,45 +282,47 @@ class BoxRefreshHook(Hook):
         gt = dataset.gt_boxes()  # read once and cached; not part of the timed pass
         old = dataset.boxes.clone()
         start = time.perf_counter()
-        boxes, degenerate = self.localize(
+        boxes, degenerate, skipped = self.localize(
             runner.model, dataset, batch_size=batch_size, num_workers=num_workers,
-            amp_dtype=amp_dtype_of(runner.optim_wrapper), progress=True)
+            amp_dtype=amp_dtype_of(runner.optim_wrapper), progress=True, return_skipped=True)
         dataset.update_boxes(boxes)
-        stats = self.box_stats(boxes, degenerate, gt, old)
+        if skipped.any():  # statistics of the re-localised boxes only
+            read = ~skipped
+            stats = self.box_stats(boxes[read], degenerate[read],
+                                   None if gt is None else gt[read], old[read])
+        else:
+            stats = self.box_stats(boxes, degenerate, gt, old)
+        stats['box_skipped'] = float(skipped.sum())
         stats['time_s'] = time.perf_counter() - start
-        self._log(runner, stats)
+        self._log(runner, stats, when or f'after epoch {runner.epoch + 1}')
+        if skipped.any():
+            runner.logger.warning(skipped_message(dataset, skipped))
         return stats
 
     def localize(self, model: torch.nn.Module, dataset: BoxedDataset, batch_size: int = 64,
                  num_workers: int = 0, amp_dtype: Union[None, bool, torch.dtype] = None,
-                 progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+                 progress: bool = False, return_skipped: bool = False) -> Tuple:
         """Boxes of every image of ``dataset`` with the current ``model``, with
         this hook's localisation options; works without a runner.  See
         :func:`~mmccrop.engine.localization.localize_dataset`.
 
         Returns:
             ``(boxes, degenerate)``: ``(N, 4)`` float32 CPU boxes in dataset
-            order, and the ``(N,)`` bool mask of degenerate heatmaps.
+            order, and the ``(N,)`` bool mask of degenerate heatmaps; with
+            ``return_skipped``, also the mask of the images skipped as
+            unreadable (their rows keep the dataset's current boxes).
         """
         return localize_dataset(
             model, dataset, self.eval_size, self.threshold, align=self.align,
             background=self.background, region=self.region, batch_size=batch_size,
-            num_workers=num_workers, amp_dtype=amp_dtype, progress=progress)
+            num_workers=num_workers, amp_dtype=amp_dtype, progress=progress,
+            return_skipped=return_skipped)
 
     box_stats = staticmethod(box_stats)
 
-    def _log(self, runner, stats: Dict[str, float]) -> None:
+    def _log(self, runner, stats: Dict[str, float], when: str) -> None:
         self.last_stats = dict(stats)
-        text = (f'BoxRefreshHook: refreshed the boxes after epoch {runner.epoch + 1} in '
-                f'{stats["time_s"]:.1f}s: mean area {stats["box_mean_area"]:.3f}, '
-                f'full boxes {100 * stats["box_full_frac"]:.1f}%, degenerate heatmaps '
-                f'{int(stats["box_degenerate"])}')
-        if 'box_iou_prev' in stats:
-            text += f', mean IoU with the previous boxes {stats["box_iou_prev"]:.3f}'
-        if 'box_miou' in stats:
-            text += (f', mean IoU with gt {stats["box_miou"]:.3f} (full-image box '
-                     f'{stats["box_miou_full"]:.3f})')
-        runner.logger.info(text)
+        runner.logger.info(refresh_summary(stats, when))
         if stats['box_full_frac'] > 0.9:
             runner.logger.warning(
                 'BoxRefreshHook: over 90% of the boxes cover the whole image; with threshold '

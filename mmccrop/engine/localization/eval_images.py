@@ -1,15 +1,17 @@
 """Whole training images, squashed to the eval size, for the box refresh."""
+import logging
 from typing import Any, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
 from mmengine.fileio import get as file_get
+from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from mmccrop.functional.resize import resize
 
-__all__ = ['read_image', 'EvalImages']
+__all__ = ['read_image', 'EvalImages', 'EvalImagesWithStatus']
 
 
 def read_image(info: dict, backend_args: Optional[dict] = None) -> np.ndarray:
@@ -70,3 +72,29 @@ class EvalImages(Dataset):
         img = read_image(self.dataset.raw_data_info(idx), self.backend_args)
         img = resize(img, tuple(self.size), 'bilinear', antialias=self.antialias)
         return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1), idx
+
+
+class EvalImagesWithStatus(EvalImages):
+    """:class:`EvalImages` that honours the dataset's skip policy.
+
+    Returns ``(CHW uint8 tensor, sample index, read_ok)``.  An image that
+    cannot be read, of a dataset built with ``skip_corrupt=True`` (see
+    :class:`~mmccrop.datasets.image_folder.FileImageDataset`), is logged with
+    its path and comes back black with ``read_ok=False``: the refresh keeps
+    its previous box, as training skips it.  Without that policy the error
+    propagates, naming the file.
+    """
+
+    def __getitem__(self, k: int) -> Tuple[torch.Tensor, int, bool]:
+        try:
+            img, idx = super().__getitem__(k)
+        except Exception as error:
+            idx = self.indices[k]
+            if not getattr(self.dataset.resolve(idx)[0], 'skip_corrupt', False):
+                raise
+            path = self.dataset.raw_data_info(idx).get('img_path')
+            print_log(f'BoxRefreshHook: skipped unreadable image {path!r} (sample {idx}; '
+                      f'{type(error).__name__}: {error}); it keeps its previous box.',
+                      logger='current', level=logging.WARNING)
+            return torch.zeros(3, *self.size, dtype=torch.uint8), idx, False
+        return img, idx, True

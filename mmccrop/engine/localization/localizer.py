@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from mmccrop.functional.localization import heatmap_to_boxes, tokens_to_grid
 
-from .eval_images import EvalImages
+from .eval_images import EvalImagesWithStatus
 
 __all__ = ['localize_dataset', 'preprocess_images', 'amp_dtype_of', 'feature_maps']
 
@@ -22,7 +22,7 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
                      threshold: float, align: str = 'centre', background: str = 'none',
                      region: str = 'all', batch_size: int = 64, num_workers: int = 0,
                      amp_dtype: Union[None, bool, torch.dtype] = None,
-                     progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+                     progress: bool = False, return_skipped: bool = False) -> Tuple:
     """Boxes of every image of ``dataset`` with the current ``model``.
 
     The model's ``extract_feat`` (the online / query backbone; the last
@@ -45,17 +45,22 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
         amp_dtype: ``None``/``False``: no autocast; ``True``: autocast
             with its default dtype; a dtype: autocast to it.
         progress: Show a progress bar (rank 0).
+        return_skipped: Also return the ``(N,)`` bool mask of the images
+            skipped as unreadable under the dataset's ``skip_corrupt=True``
+            (see :class:`~mmccrop.engine.localization.EvalImagesWithStatus`);
+            their rows hold the dataset's current boxes, unchanged.
 
     Returns:
         ``(boxes, degenerate)``: ``(N, 4)`` float32 CPU boxes in dataset
-        order, and the ``(N,)`` bool mask of degenerate heatmaps.
+        order, and the ``(N,)`` bool mask of degenerate heatmaps; with
+        ``return_skipped``, ``(boxes, degenerate, skipped)``.
     """
     module = model.module if is_model_wrapper(model) else model
     rank, world = get_dist_info()
     n = len(dataset)
     indices = list(range(rank, n, world))
     per_rank = math.ceil(n / world)
-    loader = DataLoader(EvalImages(dataset, indices, eval_size),
+    loader = DataLoader(EvalImagesWithStatus(dataset, indices, eval_size),
                         batch_size=batch_size, shuffle=False, num_workers=num_workers)
     try:
         device = next(module.parameters()).device
@@ -64,9 +69,9 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
     bar = ProgressBar(len(indices)) if progress and rank == 0 and len(indices) else None
     was_training = module.training
     module.eval()
-    rows, masks, seen = [], [], []
+    rows, masks, seen, read = [], [], [], []
     try:
-        for imgs, idx in loader:
+        for imgs, idx, read_ok in loader:
             with _autocast(device, amp_dtype):
                 feats = feature_maps(module, preprocess_images(module, imgs))
             boxes, degenerate = heatmap_to_boxes(
@@ -75,6 +80,7 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
             rows.append(boxes.cpu())
             masks.append(degenerate.cpu())
             seen.append(idx.long())
+            read.append(read_ok)
             if bar is not None:
                 bar.update(len(idx))
     finally:
@@ -83,13 +89,14 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
         bar.file.write('\n')
     # Pad every shard to the same length (index -1) so that tensors can be
     # all-gathered, then scatter by sample index and drop the padding.
-    local = torch.zeros(per_rank, 6)
+    local = torch.zeros(per_rank, 7)
     local[:, 4] = -1
     if seen:
         count = sum(len(s) for s in seen)
         local[:count, :4] = torch.cat(rows)
         local[:count, 4] = torch.cat(seen).float()
         local[:count, 5] = torch.cat(masks).float()
+        local[:count, 6] = (~torch.cat(read)).float()
     gathered = torch.cat(all_gather(local.double()))  # double: exact indices
     gathered = gathered[gathered[:, 4] >= 0]
     index = gathered[:, 4].long()
@@ -100,7 +107,12 @@ def localize_dataset(model: torch.nn.Module, dataset: Any, eval_size: Tuple[int,
     boxes[index] = gathered[:, :4].float()
     degenerate = torch.zeros(n, dtype=torch.bool)
     degenerate[index] = gathered[:, 5] > 0.5
-    return boxes, degenerate
+    skipped = torch.zeros(n, dtype=torch.bool)
+    skipped[index] = gathered[:, 6] > 0.5
+    if skipped.any():  # unreadable, skipped as in training: keep their boxes
+        boxes[skipped] = dataset.boxes[skipped]
+        degenerate[skipped] = False
+    return (boxes, degenerate, skipped) if return_skipped else (boxes, degenerate)
 
 
 def feature_maps(module: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
