@@ -40,11 +40,11 @@ def load_tool():
     return module
 
 
-def mmpretrain_vit(img_size: int = IMG, **kwargs):
+def mmpretrain_vit(img_size: int = IMG, num_layers: int = 2, **kwargs):
     from mmpretrain.models.backbones import VisionTransformer
     kwargs.setdefault('out_type', 'cls_token')
-    return VisionTransformer(arch=dict(ARCH), img_size=img_size, patch_size=PATCH,
-                             final_norm=True, **kwargs)
+    return VisionTransformer(arch=dict(ARCH, num_layers=num_layers), img_size=img_size,
+                             patch_size=PATCH, final_norm=True, **kwargs)
 
 
 def _randomise(model: torch.nn.Module, seed: int) -> OrderedDict:
@@ -55,9 +55,9 @@ def _randomise(model: torch.nn.Module, seed: int) -> OrderedDict:
     return OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
 
 
-def vit_state(seed: int = 0) -> OrderedDict:
+def vit_state(seed: int = 0, num_layers: int = 2) -> OrderedDict:
     """An mmpretrain-named tiny ViT state dict with non-trivial values everywhere."""
-    return _randomise(mmpretrain_vit(), seed)
+    return _randomise(mmpretrain_vit(num_layers=num_layers), seed)
 
 
 def mmseg_vit_state(seed: int = 0):

@@ -72,8 +72,9 @@ optim_wrapper = dict(
 
 max_epochs = 150
 param_scheduler = [
-    # warm-up from 1e-6 (= 1e-3 x lr), per epoch like timm's scheduler
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5),
+    # timm's warm-up, per epoch: 1e-6 + e x (1e-3 - 1e-6) / 5 in epochs 0-4 (mmengine's
+    # LinearLR reaches its end factor at step end - 1), the peak from epoch 5
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=6),
     dict(type='CosineAnnealingLR', T_max=max_epochs - 5, eta_min=1e-5, by_epoch=True,
          begin=5, end=max_epochs),
 ]

@@ -5,7 +5,7 @@ _base_ = './vit-small-p16_8xb128-amp-coslr-150e_in1k.py'
 
 max_epochs = 300
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=5),
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=6),
     dict(type='CosineAnnealingLR', T_max=max_epochs - 5, eta_min=1e-5, by_epoch=True,
          begin=5, end=max_epochs),
 ]
