@@ -194,3 +194,68 @@ def write_ade20k(root, n=2, size=64):
             cv2.imwrite(str(root / 'images' / split / f'{name}.jpg'), img)
             cv2.imwrite(str(root / 'annotations' / split / f'{name}.png'), label)
     return root
+
+
+# ---- the benchmark configs, shrunk as a CPU user would with --cfg-options ----
+TINY_VIT = [f'model.backbone.arch.{k}={v}' for k, v in ARCH.items() if k != 'num_layers']
+
+
+def cfg_options(*pairs: str) -> dict:
+    """Parse ``k=v`` strings exactly as ``--cfg-options`` does."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options', *pairs]).cfg_options
+
+
+def classification_cfg(path, imagenet, backbone, work_dir, num_layers, *extra):
+    """A linear-probe / fine-tune config at 32 px, batch 2, one epoch of 2 iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    opts = TINY_VIT + [
+        f'model.backbone.arch.num_layers={num_layers}', 'model.backbone.img_size=32',
+        f'model.backbone.patch_size={PATCH}', 'model.head.in_channels=64',
+        f'model.backbone.init_cfg.checkpoint={backbone}',
+        'train_dataloader.dataset.pipeline.1.scale=32',
+        'val_dataloader.dataset.pipeline.1.scale=36',
+        'val_dataloader.dataset.pipeline.2.crop_size=32',
+        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
+    for split in ('train', 'val'):
+        opts += [f'{split}_dataloader.dataset.data_root={imagenet}',
+                 f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
+                 f'{split}_dataloader.persistent_workers=False']
+    cfg.merge_from_dict(cfg_options(*opts, *extra))
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.work_dir, cfg.launcher = str(work_dir), 'none'
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':
+        # mmengine's AMP needs a GPU: on CPU the same optimiser in fp32 (as SyncBN -> BN).
+        cfg.optim_wrapper.pop('type')
+        cfg.optim_wrapper.pop('loss_scale')
+    return cfg
+
+
+def upernet_cfg(path, ade, backbone, work_dir):
+    """The UperNet config with a 4-block ViT at 64 px, batch 2, 2 iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    opts = TINY_VIT + [
+        'model.backbone.arch.num_layers=4', 'model.backbone.img_size=64',
+        f'model.backbone.patch_size={PATCH}', 'model.backbone.out_indices=(0,1,2,3)',
+        f'model.backbone.init_cfg.checkpoint={backbone}', 'model.data_preprocessor.size=(64,64)',
+        'model.neck.in_channels=[64,64,64,64]', 'model.neck.out_channels=64',
+        'model.decode_head.in_channels=[64,64,64,64]', 'model.decode_head.channels=32',
+        'model.auxiliary_head.in_channels=64', 'model.auxiliary_head.channels=16',
+        'train_dataloader.dataset.pipeline.2.scale=(128,64)',
+        'train_dataloader.dataset.pipeline.3.crop_size=(64,64)',
+        'val_dataloader.dataset.pipeline.1.scale=(128,64)',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.logger.interval=1']
+    for split in ('train', 'val'):
+        opts += [f'{split}_dataloader.dataset.data_root={ade}',
+                 f'{split}_dataloader.batch_size=2', f'{split}_dataloader.num_workers=0',
+                 f'{split}_dataloader.persistent_workers=False']
+    cfg.merge_from_dict(cfg_options(*opts))
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.work_dir, cfg.launcher = str(work_dir), 'none'
+    return cfg
