@@ -3,7 +3,7 @@
 # feature (the one MoCo v3's linear probe reads). MoCo v3 and SNCLR publish no kNN
 # figures; these are our settings (docs/vit.md). Any supported checkpoint, converted:
 #   bash tools/benchmarks/classification/dist_test_knn_vit.sh THIS_CONFIG PRETRAIN 8
-# (our own pretraining checkpoints also load directly: tools/dist_test.sh THIS_CONFIG CKPT 8).
+# (tools/test.py loads with strict=False: convert first, so a layout mismatch is an error).
 _base_ = './resnet50-knn-k200_8xb64_in1k.py'
 
 model = dict(
