@@ -1,7 +1,7 @@
 """Map Vision Transformer checkpoints between the timm, mmpretrain and mmseg layouts.
 
-Pure key mapping plus position-embedding resizing (torch only, no mmengine),
-used by ``tools/model_converters/extract_backbone.py`` for ViT checkpoints;
+Pure key mapping (torch only, no mmengine; position embeddings are resized
+by ``pos_embed.py``), used by ``tools/model_converters/extract_backbone.py`` for ViT checkpoints;
 ``convert_keys.py`` does the same for ResNets.
 
 One ViT block in each naming (``i`` the block index, ``p`` weight or bias)::
@@ -40,16 +40,15 @@ init with ``prefix='backbone.'`` read) and ``timm`` (bare timm names, as
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 
 from .convert_keys import Conversion, UnknownCheckpointFormat, describe_keys
+from .pos_embed import grid_of, resize_pos_embed
 
 VIT_SOURCES = ('mmccrop', 'snclr', 'timm')
 VIT_TARGETS = ('mmpretrain', 'timm')
@@ -173,42 +172,6 @@ def find_vit(keys: Sequence[str], source: str = 'auto') -> Optional[Tuple[str, s
                 if all(prefix + m in keyset for m in _MARKERS[naming]):
                     return src, prefix, naming
     return None
-
-
-def grid_of(num_tokens: int, num_extra_tokens: int = 1) -> Tuple[int, int]:
-    """The square position grid of a ``pos_embed`` with ``num_tokens`` entries.
-
-    Raises:
-        ValueError: If the patch tokens do not form a square grid.
-    """
-    n = num_tokens - num_extra_tokens
-    side = math.isqrt(max(n, 0))
-    if n <= 0 or side * side != n:
-        raise ValueError(f'pos_embed has {num_tokens} tokens: {n} patch tokens after '
-                         f'{num_extra_tokens} class token(s) is not a square grid')
-    return side, side
-
-
-def resize_pos_embed(pos_embed: torch.Tensor, dst_grid: Tuple[int, int],
-                     num_extra_tokens: int = 1, mode: str = 'bicubic') -> torch.Tensor:
-    """Interpolate the patch part of ``pos_embed`` (1, extra + h*w, C) to ``dst_grid``.
-
-    The class-token entries are kept; the patch entries are resized as an
-    image (``align_corners=False``), as DeiT's fine-tuning and mmpretrain's
-    loader do, so a resized embedding matches what they would compute.
-    """
-    if pos_embed.dim() != 3 or pos_embed.shape[0] != 1:
-        raise ValueError(f'pos_embed must be (1, tokens, dims), got {tuple(pos_embed.shape)}')
-    src = grid_of(pos_embed.shape[1], num_extra_tokens)
-    dst = (int(dst_grid[0]), int(dst_grid[1]))
-    if src == dst:
-        return pos_embed
-    extra, patches = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
-    dims = pos_embed.shape[2]
-    grid = patches.reshape(1, src[0], src[1], dims).permute(0, 3, 1, 2).float()
-    grid = F.interpolate(grid, size=dst, mode=mode, align_corners=False)
-    patches = grid.permute(0, 2, 3, 1).reshape(1, dst[0] * dst[1], dims).to(pos_embed.dtype)
-    return torch.cat([extra, patches], dim=1)
 
 
 def timm_names(num_layers: int) -> List[str]:
@@ -344,7 +307,3 @@ def describe_vit_markers() -> str:
     """What :func:`find_vit` looks for, for error messages."""
     return '; '.join(f'{" + ".join(repr(m) for m in _MARKERS[n])} ({n})' for n in NAMINGS)
 
-
-def is_vit(state_dict: Mapping[str, Any], source: str = 'auto') -> bool:
-    """True if :func:`find_vit` finds a ViT in ``state_dict``."""
-    return find_vit(list(state_dict), source) is not None

@@ -10,11 +10,8 @@ import pytest
 import torch
 
 from mmccrop.functional.convert_keys import unwrap_checkpoint
-from mmccrop.functional.convert_vit_keys import (
-    convert_vit_state_dict,
-    find_vit,
-    resize_pos_embed,
-)
+from mmccrop.functional.convert_vit_keys import convert_vit_state_dict, find_vit
+from mmccrop.functional.pos_embed import grid_of, resize_pos_embed
 
 from ._vit import (
     ARCH,
@@ -134,6 +131,8 @@ def test_img_size_resizes_pos_embed_as_mmpretrain_does(states, tool, tmp_path, c
     assert torch.allclose(sd['pos_embed'], reference.pos_embed, atol=1e-6)
     pos = online['pos_embed']
     assert resize_pos_embed(pos, (4, 4)) is pos
+    with pytest.raises(ValueError, match='15 patch tokens after 1 class token'):
+        grid_of(16)
 
 
 def test_round_trips_are_identities(states, tool, tmp_path, capsys):
