@@ -262,7 +262,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                        f"{args.output}.pkl instead of {args.output}")
         args.output += '.pkl'
     try:
-        check_output_path(args.input, args.output, args.force)
+        if not osp.isfile(args.input):
+            raise ToolError(f'checkpoint not found: {args.input}')
+        check_output_path(args.input, args.output, args.force)  # before a long load
         ckpt = load_checkpoint(args.input, args.unsafe_load)
     except ToolError as e:
         print(f'error: {e}', file=sys.stderr)
