@@ -182,7 +182,9 @@ def transfer(args: argparse.Namespace, ccrop: Dict) -> Dict:
 
     backbone = osp.join(out, 'backbone_ccrop.pth')
     print(f'=== [transfer] converting {ccrop["checkpoint"]} -> {backbone}', flush=True)
-    done = subprocess.run([sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone],
+    # --force: a re-run replaces the backbone it converted before.
+    done = subprocess.run([sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone,
+                           '--force'],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f'converting {ccrop["checkpoint"]} failed:\n{done.stderr[-2000:]}')

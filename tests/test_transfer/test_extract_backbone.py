@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import os.path as osp
 import pickle
 import subprocess
 
@@ -189,14 +190,15 @@ def test_weights_only_refusal_and_unsafe_load(states, tool, tmp_path, capsys):
 
 
 def test_unknown_format_exits_nonzero_naming_keys(tmp_path):
-    src, out = tmp_path / 'vit.pth', tmp_path / 'out.pth'
-    torch.save({'state_dict': {'patch_embed.proj.weight': torch.zeros(2),
-                               'blocks.0.attn.qkv.weight': torch.zeros(2)}}, src)
+    src, out = tmp_path / 'unet.pth', tmp_path / 'out.pth'
+    torch.save({'state_dict': {'encoder.down1.conv.weight': torch.zeros(2),
+                               'decoder.up1.conv.bias': torch.zeros(2)}}, src)
     proc = subprocess.run(tool_cmd(str(src), str(out)), capture_output=True, text=True, env=ENV)
     assert proc.returncode == 2
     assert 'unknown checkpoint format' in proc.stderr
-    assert "'patch_embed.proj.weight'" in proc.stderr
-    assert "'blocks.0.attn.qkv.weight'" in proc.stderr
+    assert 'Nor is it a ViT' in proc.stderr
+    assert "'encoder.down1.conv.weight'" in proc.stderr
+    assert "'decoder.up1.conv.bias'" in proc.stderr
     assert not out.exists()
 
 
@@ -205,23 +207,25 @@ def test_missing_input_is_reported(tool, tmp_path, capsys):
     assert 'nope.pth' in capsys.readouterr().err
 
 
-def test_atomic_write_leaves_no_partial_file(states, tool, tmp_path, monkeypatch):
+def test_atomic_write_leaves_no_partial_file(states, tool, tmp_path, monkeypatch, capsys):
     online, momentum = states
     src, out = tmp_path / 'in.pth', tmp_path / 'out.pth'
     torch.save(make_checkpoint('moco', online, momentum), src)
     out.write_bytes(b'previous')
 
-    def broken_save(obj, f):
-        f.write(b'partial bytes')
-        raise OSError('disk full')
+    def broken_save(obj, path):
+        with open(path, 'wb') as f:
+            f.write(b'partial bytes')
+        raise OSError(28, 'No space left on device')
 
     monkeypatch.setattr(tool.torch, 'save', broken_save)
-    with pytest.raises(OSError, match='disk full'):
-        tool.main([str(src), str(out)])
+    assert tool.main([str(src), str(out), '--force']) == 1
+    err = capsys.readouterr().err
+    assert str(out) in err and 'No space left on device' in err and 'nothing was written' in err
     assert out.read_bytes() == b'previous'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['in.pth', 'out.pth']
     monkeypatch.undo()
-    assert tool.main([str(src), str(out)]) == 0
+    assert tool.main([str(src), str(out), '--force']) == 0
     assert len(torch.load(out, weights_only=True)['state_dict']) == len(backbone_only(online))
     assert sorted(p.name for p in tmp_path.iterdir()) == ['in.pth', 'out.pth']
 
@@ -253,3 +257,88 @@ def test_warns_on_cifar_stem(tool, tmp_path, capsys):
     torch.save({'state_dict': {'backbone.' + k: v for k, v in sd.items()}}, src)
     assert tool.main([str(src), str(out)]) == 0
     assert 'not 7x7' in capsys.readouterr().out
+
+
+# ---- issue 21.5: never overwrite the input; an existing output only with --force ----
+def _full_checkpoint(tmp_path, states):
+    online, momentum = states
+    src = tmp_path / 'epoch_200.pth'
+    torch.save(make_checkpoint('mmccrop', online, momentum), src)
+    return src, src.read_bytes()
+
+
+@pytest.mark.parametrize('spelling', ['same', 'relative', 'symlink', 'hardlink'])
+def test_refuses_to_write_over_the_input(states, tool, tmp_path, capsys, monkeypatch,
+                                         spelling):
+    src, before = _full_checkpoint(tmp_path, states)
+    monkeypatch.chdir(tmp_path)
+    if spelling == 'same':
+        out = str(src)
+    elif spelling == 'relative':
+        (tmp_path / 'sub').mkdir()
+        out = osp.join('sub', '..', 'epoch_200.pth')
+    elif spelling == 'symlink':
+        os.symlink(src, tmp_path / 'alias.pth')
+        out = str(tmp_path / 'alias.pth')
+    else:
+        os.link(src, tmp_path / 'hard.pth')
+        out = str(tmp_path / 'hard.pth')
+    for extra in ([], ['--force']):  # --force never allows it
+        assert tool.main([str(src), out, *extra]) == 1
+        err = capsys.readouterr().err
+        assert 'is the input file' in err and 'optimizer, momentum encoder' in err
+        assert src.read_bytes() == before
+
+
+def test_existing_output_needs_force(states, tool, tmp_path, capsys):
+    online, _ = states
+    src, _ = _full_checkpoint(tmp_path, states)
+    out = tmp_path / 'backbone.pth'
+    out.write_bytes(b'an older backbone')
+    assert tool.main([str(src), str(out)]) == 1
+    assert f'{out}: exists; pass --force' in capsys.readouterr().err
+    assert out.read_bytes() == b'an older backbone'
+    assert tool.main([str(src), str(out), '--force']) == 0
+    sd = torch.load(out, weights_only=True)['state_dict']
+    assert list(sd) == list(backbone_only(online))
+
+
+# ---- issue 21.9: random bytes end in a clear error on both load paths ----
+@pytest.mark.parametrize('content', ['random', 'pickle-like', 'empty'])
+@pytest.mark.parametrize('unsafe', [False, True])
+def test_random_bytes_get_a_clear_error(tool, tmp_path, capsys, content, unsafe):
+    rng = np.random.default_rng(7)
+    src, out = tmp_path / 'download.pth', tmp_path / 'out.pth'
+    noise = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    data = {'random': b'\x13' + noise, 'pickle-like': b'\x80\x02' + noise, 'empty': b''}
+    src.write_bytes(data[content])
+    args = [str(src), str(out)] + (['--unsafe-load'] if unsafe else [])
+    assert tool.main(args) == 1  # a clean exit: no traceback escapes
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and str(src) in err
+    if content != 'pickle-like':
+        assert 'not a PyTorch checkpoint' in err and '--unsafe-load' not in err
+    elif unsafe:
+        assert 'not a readable checkpoint, even with --unsafe-load' in err
+    assert not out.exists()
+
+
+# ---- issue 20.5: detectron2 reads its pickle only from *.pkl ----
+def test_detectron2_output_gets_pkl_suffix(states, tool, tmp_path, capsys):
+    online, momentum = states
+    src = tmp_path / 'in.pth'
+    torch.save(make_checkpoint('moco', online, momentum), src)
+    assert tool.main([str(src), str(tmp_path / 'r50.pth'), '--to', 'detectron2']) == 0
+    text = capsys.readouterr().out
+    assert f'wrote {tmp_path / "r50.pth"}.pkl instead of {tmp_path / "r50.pth"}' in text
+    assert not (tmp_path / 'r50.pth').exists()
+    with open(tmp_path / 'r50.pth.pkl', 'rb') as f:
+        assert pickle.load(f)['matching_heuristics'] is True
+
+
+def test_torchvision_report_says_fc_is_omitted(states, tool, tmp_path, capsys):
+    online, momentum = states
+    src = tmp_path / 'in.pth'
+    torch.save(make_checkpoint('moco', online, momentum), src)
+    assert tool.main([str(src), str(tmp_path / 'tv.pth'), '--to', 'torchvision']) == 0
+    assert 'fc.* is not included: load it with strict=False' in capsys.readouterr().out
