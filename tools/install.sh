@@ -136,8 +136,9 @@ log "installing mmengine $MMENGINE_VERSION, mmdet $MMDET_VERSION, mmsegmentation
   "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmdet==$MMDET_VERSION" "mmsegmentation==$MMSEG_VERSION"
 # mmpretrain: the ViT evaluation configs inherit `mmpretrain::` and the tests compare our
-# algorithms with its implementations.  Its declared requirements (mat4py, modelindex, ...)
-# are never imported on our paths; what it does import is in pyproject's dependencies.
+# algorithms with its implementations.  Of its declared requirements only the ones it
+# imports on our paths (einops, mat4py, ...) are in pyproject's dependencies; the rest
+# (modelindex, rich pins, ...) would only constrain the environment.
 "${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION"
 # openmim's declared opendatalab/openxlab pins (setuptools 60, old requests)
 # are never imported by `mim train`: install it last, without them (the
