@@ -146,6 +146,21 @@ FAULTS: List[Fault] = [
     Fault('converter', 'Checkpoint whose pickle holds more than tensors',
           'refused naming the file (exit status 1); `--unsafe-load` for trusted files', 'refuse',
           'test_transfer/test_extract_backbone.py::test_weights_only_refusal_and_unsafe_load'),
+    Fault('converter', 'Random or empty bytes given as a checkpoint',
+          'an error naming the file, with and without `--unsafe-load` (no traceback)', 'error',
+          'test_transfer/test_extract_backbone.py::test_random_bytes_get_a_clear_error'),
+    Fault('converter', 'Output path equal to the input (also through a relative path, a '
+          'symlink or a hard link)',
+          'refused, even with `--force`: the full checkpoint is never overwritten by its '
+          'backbone', 'refuse',
+          'test_transfer/test_extract_backbone.py::test_refuses_to_write_over_the_input'),
+    Fault('converter', 'Output file that already exists',
+          'refused naming it; `--force` overwrites (atomically)', 'refuse',
+          'test_transfer/test_extract_backbone.py::test_existing_output_needs_force'),
+    Fault('converter', '`--to detectron2` output without `.pkl`',
+          '`.pkl` appended (detectron2 unpickles only `*.pkl`), and the report says so',
+          'convert',
+          'test_transfer/test_extract_backbone.py::test_detectron2_output_gets_pkl_suffix'),
 ]
 
 
