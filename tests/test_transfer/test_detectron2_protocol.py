@@ -9,56 +9,19 @@ from __future__ import annotations
 
 import os.path as osp
 
-import cv2
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ._data import write_voc_detection
 from ._fixtures import ROOT
 
 DET = osp.join(ROOT, 'configs', 'benchmarks', 'mmdetection')
 VOC = osp.join(DET, 'voc0712', 'faster-rcnn_r50-c4_ms-24k_voc0712.py')
 C4_MASK = osp.join(DET, 'coco', 'mask-rcnn_r50-c4_ms-1x_coco.py')
 FPN = osp.join(DET, 'coco', 'mask-rcnn_r50_fpn_ms-1x_coco.py')
-
-# (x0, y0, x1, y1, difficult) in VOC's 1-based pixel coordinates
-VOC_OBJECTS = [(20, 20, 120, 100, 0), (150, 40, 170, 60, 0), (40, 120, 100, 180, 1)]
-
-
-def _voc_xml(size, objects):
-    w, h = size
-    objs = ''.join(
-        f'<object><name>dog</name><difficult>{d}</difficult><bndbox><xmin>{x0}</xmin>'
-        f'<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>'
-        for x0, y0, x1, y1, d in objects)
-    return (f'<annotation><size><width>{w}</width><height>{h}</height><depth>3</depth>'
-            f'</size>{objs}</annotation>')
-
-
-def write_voc_detection(root, names_per_year=None, objects=VOC_OBJECTS, size=(200, 200)):
-    """A VOCdevkit tree (VOC2007 trainval + test, VOC2012 trainval) of one-image sets."""
-    rng = np.random.default_rng(0)
-    names_per_year = names_per_year or {'VOC2007': ['000001'], 'VOC2012': ['2012_000001']}
-    for year, names in names_per_year.items():
-        base = osp.join(root, year)
-        for sub in ('JPEGImages', 'Annotations', 'ImageSets/Main'):
-            import os
-            os.makedirs(osp.join(base, sub), exist_ok=True)
-        for name in names:
-            img = rng.integers(0, 60, (size[1], size[0], 3), dtype=np.uint8)
-            for x0, y0, x1, y1, _ in objects:
-                img[y0:y1, x0:x1] = 200
-            cv2.imwrite(osp.join(base, 'JPEGImages', f'{name}.jpg'), img)
-            with open(osp.join(base, 'Annotations', f'{name}.xml'), 'w') as f:
-                f.write(_voc_xml(size, objects))
-        for split in ('trainval', 'test'):
-            with open(osp.join(base, 'ImageSets/Main', f'{split}.txt'), 'w') as f:
-                f.write('\n'.join(names) + '\n')
-    return root
-
 
 def test_voc_trains_on_small_and_difficult_boxes(tmp_path):
     """A 20 px box and a difficult box are ground truth in training, as in detectron2."""

@@ -51,5 +51,8 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(pipeline=train_pipeline))
 
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3))
+# Log validation metrics against the iteration, not epoch 0.
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3),
+    logger=dict(log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)

@@ -110,5 +110,8 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0.))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=4000, max_keep_ckpts=3))
+# Log validation metrics against the iteration, not epoch 0.
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=4000, max_keep_ckpts=3),
+    logger=dict(log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)
