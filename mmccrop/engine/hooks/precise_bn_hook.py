@@ -52,7 +52,9 @@ class PreciseBNHook(Hook):
         loop = runner.train_loop
         # An iteration-based loop keeps one endless iterator: continue it, as
         # detectron2 continues drawing training batches.
-        source = getattr(loop, 'dataloader_iterator', None) or iter(loop.dataloader)
+        source = getattr(loop, 'dataloader_iterator', None)
+        if source is None:
+            source = iter(loop.dataloader)
         bar = ProgressBar(self.num_iters) if runner.rank == 0 else None
         for batch in source:
             yield batch
@@ -67,8 +69,7 @@ class PreciseBNHook(Hook):
             return 0
 
         def forward(batch):
-            data = model.data_preprocessor(batch, True)
-            model(**data, mode='loss')
+            model._run_forward(model.data_preprocessor(batch, True), mode='loss')
 
         runner.logger.info(f'PreciseBNHook: recomputing the statistics of {len(layers)} BN '
                            f'layers over {self.num_iters} training batches')
