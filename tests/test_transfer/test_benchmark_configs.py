@@ -17,7 +17,10 @@ C4_CONFIGS = [
     osp.join(DET, 'coco', 'mask-rcnn_r50-c4_ms-2x_coco.py'),
     osp.join(DET, 'voc0712', 'faster-rcnn_r50-c4_ms-24k_voc0712.py'),
 ]
-FPN_CONFIGS = [osp.join(DET, 'coco', 'mask-rcnn_r50_fpn_ms-1x_coco.py')]
+FPN_CONFIGS = [
+    osp.join(DET, 'coco', 'mask-rcnn_r50_fpn_ms-1x_coco.py'),
+    osp.join(DET, 'coco', 'mask-rcnn_r50_fpn_ms-2x_coco.py'),
+]
 SEG_CONFIGS = [
     osp.join(SEG, 'voc12aug', 'fcn_r50-d8_4xb4-20k_voc12aug-512x512.py'),
     osp.join(SEG, 'cityscapes', 'fcn_r50-d8_4xb2-40k_cityscapes-769x769.py'),
@@ -55,7 +58,7 @@ def converted(tmp_path_factory):
     return str(tmp / 'backbone.pth'), sd
 
 
-def _common_conventions(cfg):
+def _common_conventions(cfg, init_type='Pretrained'):
     model = cfg.model
     assert model.data_preprocessor.mean == RGB_MEAN
     assert model.data_preprocessor.std == RGB_STD
@@ -65,7 +68,7 @@ def _common_conventions(cfg):
     assert bb.style == 'pytorch'
     assert bb.norm_cfg.type == 'SyncBN' and bb.norm_cfg.requires_grad
     assert bb.norm_eval is False
-    assert bb.init_cfg == dict(type='Pretrained', checkpoint=None)
+    assert bb.init_cfg == dict(type=init_type, checkpoint=None)
 
 
 def _assert_loaded(module, expected, prefix=''):
@@ -77,14 +80,15 @@ def _assert_loaded(module, expected, prefix=''):
     return own
 
 
-# The 2x config differs from the 1x one only in its schedule (test_schedules).
-@pytest.mark.parametrize('path', [C4_CONFIGS[0], C4_CONFIGS[2]] + FPN_CONFIGS, ids=osp.basename)
+# The 2x configs differ from the 1x ones only in their schedule (test_schedules).
+@pytest.mark.parametrize('path', [C4_CONFIGS[0], C4_CONFIGS[2], FPN_CONFIGS[0]],
+                         ids=osp.basename)
 def test_detection_config_builds_and_loads_pretrained(path, converted):
     ckpt, sd = converted
     cfg = Config.fromfile(path)
-    _common_conventions(cfg)
-    assert cfg.model.backbone.frozen_stages == -1
     c4 = path in C4_CONFIGS
+    _common_conventions(cfg, 'mmccrop.PretrainedC4Backbone' if c4 else 'Pretrained')
+    assert cfg.model.backbone.frozen_stages == -1
     if c4:
         head = cfg.model.roi_head.shared_head
         assert head.type == 'mmccrop.ResLayerExtraNorm'
@@ -137,33 +141,48 @@ def test_segmentation_config_uses_standard_stem(path, converted):
     assert 'stem.0.weight' not in own and own['conv1.weight'].shape == (64, 3, 7, 7)
 
 
-def test_schedules():
-    one = Config.fromfile(C4_CONFIGS[0])
-    two = Config.fromfile(C4_CONFIGS[1])
-    assert one.train_cfg.max_epochs == 12
-    assert two.train_cfg.max_epochs == 24
-    assert two.train_cfg.type == 'EpochBasedTrainLoop'
-    steps = [s for s in two.param_scheduler if s.type == 'MultiStepLR']
-    assert len(steps) == 1 and steps[0].milestones == [16, 22] and steps[0].end == 24
-    # the 2x config assigns the schedule once: nothing else in it touches it
-    with open(C4_CONFIGS[1]) as f:
-        text = f.read()
-    assert text.count('train_cfg =') == 1 and text.count('max_epochs =') == 1
-    fpn = Config.fromfile(FPN_CONFIGS[0])
-    assert fpn.train_cfg.max_epochs == 12
-    for cfg in (one, two, fpn):
+def _steps(cfg):
+    steps = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
+    assert len(steps) == 1 and steps[0].by_epoch is False
+    return steps[0]
+
+
+def test_schedules_are_detectron2_iterations():
+    """1x = 90k iterations (steps 60k/80k), 2x = 180k (120k/160k), warm-up 1000."""
+    one, two = Config.fromfile(C4_CONFIGS[0]), Config.fromfile(C4_CONFIGS[1])
+    fpn_one, fpn_two = (Config.fromfile(p) for p in FPN_CONFIGS)
+    for cfg, iters, milestones in ((one, 90000, [60000, 80000]), (fpn_one, 90000, [60000, 80000]),
+                                   (two, 180000, [120000, 160000]),
+                                   (fpn_two, 180000, [120000, 160000])):
+        assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+        assert cfg.train_cfg.max_iters == iters and cfg.train_cfg.val_interval == iters
+        assert _steps(cfg).milestones == milestones and _steps(cfg).end == iters
+        warm = [s for s in cfg.param_scheduler if s.type == 'LinearLR']
+        assert len(warm) == 1 and warm[0].end == 1000 and warm[0].start_factor == 0.001
+        assert warm[0].by_epoch is False
+        assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+        assert cfg.default_hooks.checkpoint.by_epoch is False
         assert cfg.optim_wrapper.optimizer.lr == 0.02
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+        assert cfg.train_dataloader.batch_size == 2  # x 8 GPUs = 16
         scales = [s for t in cfg.train_pipeline if t.type == 'RandomChoiceResize'
                   for s in t.scales]
-        assert min(s[1] for s in scales) == 640 and max(s[1] for s in scales) == 800
+        assert [s[1] for s in scales] == list(range(640, 801, 32))
+        assert all(s[0] == 1333 for s in scales)
         assert cfg.train_dataloader.dataset.pipeline == cfg.train_pipeline
+    # each 2x config assigns its schedule once: nothing else in it touches it
+    for path in (C4_CONFIGS[1], FPN_CONFIGS[1]):
+        with open(path) as f:
+            text = f.read()
+        assert text.count('train_cfg =') == 1 and text.count('max_iters =') == 1
 
 
 def test_voc0712_protocol():
     cfg = Config.fromfile(C4_CONFIGS[2])
     assert cfg.train_cfg.type == 'IterBasedTrainLoop' and cfg.train_cfg.max_iters == 24000
-    steps = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
-    assert steps[0].milestones == [18000, 22000] and steps[0].by_epoch is False
+    assert _steps(cfg).milestones == [18000, 22000]
+    warm = [s for s in cfg.param_scheduler if s.type == 'LinearLR']
+    assert warm[0].end == 100  # WARMUP_ITERS of pascal_voc_R_50_C4_24k.yaml
     assert cfg.optim_wrapper.optimizer.lr == 0.02
     ds = cfg.train_dataloader.dataset
     assert ds.type == 'ConcatDataset'

@@ -7,6 +7,7 @@ from .color_jitter import ColorJitter
 from .contrastive_crop import ContrastiveCrop
 from .formatting import PackSelfSupInputs
 from .gaussian_blur import GaussianBlur
+from .keep_difficult_boxes import KeepDifficultBoxes
 from .multi_view import MultiView
 from .random_grayscale import RandomGrayscale
 from .random_resized_crop import RandomResizedCrop
@@ -15,5 +16,5 @@ from .solarize import Solarize
 __all__ = [
     'build_transforms', 'apply_transforms', 'ColorJitter', 'ContrastiveCrop',
     'PackSelfSupInputs', 'GaussianBlur', 'MultiView', 'RandomGrayscale', 'RandomResizedCrop',
-    'Solarize'
+    'Solarize', 'KeepDifficultBoxes'
 ]

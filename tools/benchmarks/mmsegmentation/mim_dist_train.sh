@@ -8,28 +8,26 @@
 # tools/model_converters/extract_backbone.py) or a backbone-only one. The
 # converted weights go to the (standard-stem) backbone
 # (model.backbone.init_cfg.checkpoint).
-# Environment: WORK_DIR (default work_dirs/benchmarks/mmsegmentation/<cfg>/<pretrain>),
-# PORT (29500), PYTHON, CONVERT_ARGS (e.g. "--source ccrop-official").
+# Work dir: work_dirs/benchmarks/mmsegmentation/<cfg>/<folder>-<file>-<sha8>, named
+# from PRETRAIN's folder, file name and content hash, so two pretrainings that
+# both end in last.pth never share one; WORK_DIR overrides it.
+# Environment: WORK_DIR, SEEDS (e.g. "0 1 2 3 4": one run per seed, in
+# WORK_DIR/seed<N>), PORT (29500), PYTHON, CONVERT_ARGS (e.g. "--source
+# ccrop-official"), DRY_RUN=1 (print the commands, write nothing).
 set -euo pipefail
+source "$(dirname "$0")/../_common.sh"
 if [ $# -lt 3 ]; then
-    sed -n '2,13p' "$0" >&2
+    usage
     exit 2
 fi
+TASK=mmseg
 CFG=$1
 PRETRAIN=$2
 GPUS=$3
 shift 3
-source "$(dirname "$0")/../_common.sh"
-
-WORK_DIR=${WORK_DIR:-work_dirs/benchmarks/mmsegmentation/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")}
-BACKBONE=$(convert_pretrain "$PRETRAIN" "$WORK_DIR" | tail -n 1)
-mapfile -d '' ARGS < <(with_cfg_options \
-    model.backbone.init_cfg.type=Pretrained \
-    "model.backbone.init_cfg.checkpoint=$BACKBONE" \
-    -- "$@")
-
-mim train mmseg "$CFG" \
-    --launcher pytorch -G "$GPUS" \
-    --port "${PORT:-29500}" \
-    --work-dir "$WORK_DIR" \
-    "${ARGS[@]}"
+INIT_OPTS=(
+    model.backbone.init_cfg.type=Pretrained
+    model.backbone.init_cfg.checkpoint=@BACKBONE@
+)
+LAUNCH=(--launcher pytorch -G "$GPUS" --port "${PORT:-29500}")
+bench_train "$@"

@@ -7,36 +7,31 @@
 # PRETRAIN: a full pretraining checkpoint (converted first, on this node, with
 # tools/model_converters/extract_backbone.py) or a backbone-only one. The
 # converted weights go to the (standard-stem) backbone.
+# Work dir: work_dirs/benchmarks/mmsegmentation/<cfg>/<folder>-<file>-<sha8>, named
+# from PRETRAIN's folder, file name and content hash, so two pretrainings that
+# both end in last.pth never share one; WORK_DIR overrides it.
 # Environment: GPUS (8), GPUS_PER_NODE (min(GPUS, 8)), CPUS_PER_TASK (5),
-# SRUN_ARGS, PORT (29500), WORK_DIR, PYTHON, CONVERT_ARGS.
+# SRUN_ARGS, PORT (29500), WORK_DIR, SEEDS (e.g. "0 1 2 3 4": one job after the
+# other, in WORK_DIR/seed<N>; submit one seed per call to run them at once),
+# PYTHON, CONVERT_ARGS, DRY_RUN=1 (print the commands, write nothing).
 set -euo pipefail
+source "$(dirname "$0")/../_common.sh"
 if [ $# -lt 3 ]; then
-    sed -n '2,12p' "$0" >&2
+    usage
     exit 2
 fi
+TASK=mmseg
 PARTITION=$1
 CFG=$2
 PRETRAIN=$3
 shift 3
 GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-}
-source "$(dirname "$0")/../_common.sh"
-
-WORK_DIR=${WORK_DIR:-work_dirs/benchmarks/mmsegmentation/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")}
-BACKBONE=$(convert_pretrain "$PRETRAIN" "$WORK_DIR" | tail -n 1)
-mapfile -d '' ARGS < <(with_cfg_options \
-    model.backbone.init_cfg.type=Pretrained \
-    "model.backbone.init_cfg.checkpoint=$BACKBONE" \
-    -- "$@")
-
-mim train mmseg "$CFG" \
-    --launcher slurm -G "$GPUS" \
-    --gpus-per-node "$GPUS_PER_NODE" \
-    --cpus-per-task "$CPUS_PER_TASK" \
-    --partition "$PARTITION" \
-    --srun-args "$SRUN_ARGS" \
-    --port "${PORT:-29500}" \
-    --work-dir "$WORK_DIR" \
-    "${ARGS[@]}"
+INIT_OPTS=(
+    model.backbone.init_cfg.type=Pretrained
+    model.backbone.init_cfg.checkpoint=@BACKBONE@
+)
+LAUNCH=(--launcher slurm -G "$GPUS"
+    --gpus-per-node "${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}"
+    --cpus-per-task "${CPUS_PER_TASK:-5}" --partition "$PARTITION"
+    --srun-args "${SRUN_ARGS:-}" --port "${PORT:-29500}")
+bench_train "$@"

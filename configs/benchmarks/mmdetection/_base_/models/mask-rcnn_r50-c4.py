@@ -1,11 +1,21 @@
-# Mask R-CNN R50-C4 with the transfer conventions of MoCo's detectron2 protocol:
-# pytorch-style ResNet-50 with torchvision-RGB normalisation, SyncBN everywhere,
-# nothing frozen (frozen_stages=-1, norm_eval=False), and the res5 RoI shared
-# head followed by an extra norm (mmccrop.ResLayerExtraNorm).  The pretrained
-# weights (a backbone-only file from tools/model_converters/extract_backbone.py)
-# go to BOTH init_cfg.checkpoint entries below; tools/benchmarks/mmdetection/*.sh
-# set them. They are None here on purpose: train without them and init fails
-# instead of silently benchmarking a random backbone.
+# Mask R-CNN R50-C4 with MoCo's detectron2 transfer model (Base-RCNN-C4-BN.yaml and
+# the *_moco.yaml overrides; docs/reproduction.md, docs/transfer.md):
+# pytorch-style ResNet-50 (STRIDE_IN_1X1 False) with torchvision-RGB
+# normalisation, SyncBN everywhere, nothing frozen (FREEZE_AT 0: frozen_stages=-1,
+# norm_eval=False), the res5 RoI shared head followed by an extra norm
+# (mmccrop.ResLayerExtraNorm = Res5ROIHeadsExtraNorm), precise BN statistics
+# before testing (TEST.PRECISE_BN, 200 iterations), and detectron2's RPN
+# matching: every ground-truth box keeps its best anchor as a positive
+# however low its IoU (min_pos_iou=0.0; mmdet's 0.3 leaves boxes under about
+# 18 px without one), and anchors crossing the border train too
+# (allowed_border=-1, BOUNDARY_THRESH -1).
+#
+# The pretrained weights (a backbone-only file from
+# tools/model_converters/extract_backbone.py) go to BOTH init_cfg.checkpoint
+# entries below; tools/benchmarks/mmdetection/*_c4.sh set them. The backbone
+# takes the stem and res2-res4 (mmccrop.PretrainedC4Backbone), the head res5.
+# They are None here on purpose: train without them and init fails instead of
+# silently benchmarking a random backbone.
 #
 # CPU / single process: mmengine's Runner reverts SyncBN to BN when it is not
 # distributed. When you build the model yourself, override the norm with
@@ -13,8 +23,9 @@
 #       model.roi_head.shared_head.norm_cfg.type=BN
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50-caffe-c4.py'
 
-# Registers mmccrop.ResLayerExtraNorm while default_scope stays 'mmdet'.
-custom_imports = dict(imports=['mmccrop.models'], allow_failed_imports=False)
+# Registers mmccrop's head, initializer and hook while default_scope stays 'mmdet'.
+custom_imports = dict(
+    imports=['mmccrop.models', 'mmccrop.engine.hooks'], allow_failed_imports=False)
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
@@ -27,11 +38,14 @@ model = dict(
         frozen_stages=-1,
         norm_cfg=norm_cfg,
         norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint=None)),
+        init_cfg=dict(type='mmccrop.PretrainedC4Backbone', checkpoint=None)),
     roi_head=dict(
         shared_head=dict(
             type='mmccrop.ResLayerExtraNorm',
             style='pytorch',
             norm_cfg=norm_cfg,
             norm_eval=False,
-            init_cfg=dict(type='Pretrained', checkpoint=None))))
+            init_cfg=dict(type='Pretrained', checkpoint=None))),
+    train_cfg=dict(rpn=dict(assigner=dict(min_pos_iou=0.0), allowed_border=-1)))
+
+custom_hooks = [dict(type='mmccrop.PreciseBNHook', num_iters=200)]
