@@ -1,8 +1,8 @@
 """tools/benchmarks/*/..._vit.sh: convert to the mmpretrain layout, then hand over.
 
-A stand-in ``mim`` on PATH records its arguments (and ``DRY_RUN=1`` makes the
-kNN launcher print its torchrun command), so the launchers run for real up
-to the point where a cluster would take over.
+A stand-in ``mim`` on PATH records its arguments, so the launchers run for
+real up to the point where a cluster would take over; the kNN launcher is
+checked with ``DRY_RUN=1`` (it prints the conversion and the test command).
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_classification_launcher_converts_and_reruns(authors, tmp_path):
         opts = _cfg_options(argv)
         assert opts == {'model.backbone.init_cfg.checkpoint': str(work / 'pretrain_backbone.pth'),
                         'train_cfg.max_epochs': '100'}
-        assert 'source: snclr (ViT, timm naming' in proc.stderr
+        assert 'source: snclr (ViT, timm naming' in proc.stdout  # the converter's report
     sd = torch.load(work / 'pretrain_backbone.pth', weights_only=True)['state_dict']
     holder = Holder(mmpretrain_vit())
     holder.load_state_dict(sd, strict=True)
@@ -98,20 +98,24 @@ def test_default_work_dirs_of_two_last_pth_differ(authors, tmp_path, monkeypatch
         assert argv[argv.index('--gpus-per-node') + 1] == '8'
         dirs.append(argv[argv.index('--work-dir') + 1])
     assert dirs[0] != dirs[1]
-    assert all(d.startswith('work_dirs/benchmarks/classification/vit-small-p16_8xb128-linear-'
-                            'coslr-90e_in1k/last-') for d in dirs)
+    # <folder>-<file>-<content hash>, as the ResNet launchers name theirs
+    prefix = 'work_dirs/benchmarks/classification/vit-small-p16_8xb128-linear-coslr-90e_in1k/'
+    assert [d[:len(prefix) + 11] for d in dirs] == [prefix + 'run_a-last-', prefix + 'run_b-last-']
     assert all((tmp_path / d / 'pretrain_backbone.pth').is_file() for d in dirs)
 
 
 def test_knn_launcher_hands_the_converted_file_to_tools_test(authors, tmp_path):
     (ckpt, _), _ = authors
+    work = tmp_path / 'knn'
+    backbone = work / 'pretrain_backbone.pth'
+    # DRY_RUN=1: the conversion and the test command are printed, nothing is written.
     _, proc = _run('classification/dist_test_knn_vit.sh', [KNN, str(ckpt), '4'], tmp_path,
-                   WORK_DIR=str(tmp_path / 'knn'), DRY_RUN='1')
-    command = proc.stdout.strip().splitlines()[-1]
-    backbone = tmp_path / 'knn' / 'pretrain_backbone.pth'
-    assert '--nproc_per_node=4' in command and 'tools/test.py' in command
-    assert f'{KNN} {backbone} --launcher pytorch --work-dir {tmp_path / "knn"}' in command
-    assert list(torch.load(backbone, weights_only=True)['state_dict'])[0] == 'backbone.cls_token'
+                   WORK_DIR=str(work), DRY_RUN='1')
+    convert, test = proc.stdout.strip().splitlines()[-2:]
+    assert 'extract_backbone.py' in convert and f'{ckpt} {backbone}' in convert
+    assert '--to mmpretrain' in convert
+    assert f'dist_test.sh {KNN} {backbone} 4 --work-dir {work}' in test
+    assert not work.exists()
 
 
 def test_segmentation_launcher_resizes_for_512_crops(authors, tmp_path):
@@ -122,6 +126,6 @@ def test_segmentation_launcher_resizes_for_512_crops(authors, tmp_path):
     opts = _cfg_options(argv)
     backbone = str(tmp_path / 'seg' / 'pretrain_backbone.pth')
     assert opts['model.backbone.init_cfg.checkpoint'] == backbone
-    assert 'from 4x4 to 64x64 patches for 512 px inputs' in proc.stderr  # patch 8 here
+    assert 'from 4x4 to 64x64 patches for 512 px inputs' in proc.stdout  # patch 8 here
     sd = torch.load(backbone, weights_only=True)['state_dict']
     assert sd['backbone.pos_embed'].shape == (1, 1 + 64 * 64, 64)

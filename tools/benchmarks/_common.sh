@@ -46,11 +46,13 @@ pretrain_id() {
 #   from any supported checkpoint -- a full pretraining checkpoint (ours, the
 #   ContrastiveCrop authors', MoCo, SNCLR) or an already backbone-only file.
 #   CONVERT_ARGS adds converter arguments (e.g. "--source ccrop-official").
+#   --force: OUT sits in a work dir named after PRETRAIN's content, so a re-run
+#   replaces the same conversion.
 convert_pretrain() {
     local pretrain=$1 out=$2
     [ "${DRY_RUN:-0}" = "1" ] || mkdir -p "$(dirname "$out")"
     run_or_print "$PYTHON" "$_TOOLS_DIR/model_converters/extract_backbone.py" \
-        "$pretrain" "$out" --to mmdet ${CONVERT_ARGS:-}
+        "$pretrain" "$out" --to mmdet --force ${CONVERT_ARGS:-}
 }
 
 # with_cfg_options OPTIONS... -- ARGS...
@@ -76,14 +78,14 @@ with_cfg_options() {
 
 # bench_train USER_ARGS...
 #   Converts PRETRAIN once, then runs `mim train` once per seed. Reads:
-#     TASK       mmdet | mmseg
+#     TASK       mmdet | mmseg | mmpretrain
 #     CFG        the benchmark config
 #     PRETRAIN   the pretraining checkpoint
 #     INIT_OPTS  array of --cfg-options that hand the weights over; @BACKBONE@
 #                in them stands for the converted file's path
 #     LAUNCH     array of mim launcher arguments (--launcher ..., -G ...)
 #   and the environment: WORK_DIR (default
-#   work_dirs/benchmarks/<mmdetection|mmsegmentation>/<cfg>/<pretrain_id>),
+#   work_dirs/benchmarks/<mmdetection|mmsegmentation|classification>/<cfg>/<pretrain_id>),
 #   SEEDS (e.g. "0 1 2 3 4": one run per seed in WORK_DIR/seed<N>, with
 #   randomness.seed=N; unset: one run in WORK_DIR with a random seed), DRY_RUN.
 bench_train() {
@@ -98,8 +100,12 @@ bench_train() {
         esac
     done
     [ ${#seeds[@]} -gt 0 ] || seeds=(none)
-    local folder=mmdetection
-    [ "$TASK" = mmseg ] && folder=mmsegmentation
+    local folder
+    case $TASK in
+        mmdet) folder=mmdetection ;;
+        mmseg) folder=mmsegmentation ;;
+        *) folder=classification ;;
+    esac
     local work_dir=${WORK_DIR:-work_dirs/benchmarks/$folder/$(basename "${CFG%.*}")/$(pretrain_id "$PRETRAIN")}
     local backbone
     backbone=$(abs_path "$work_dir")/pretrain_backbone.pth

@@ -6,20 +6,26 @@
 #
 # PRETRAIN: any supported ViT checkpoint; it is converted first (--to mmpretrain, keys
 # backbone.*) into WORK_DIR/pretrain_backbone.pth, which tools/test.py loads.
-# Environment: WORK_DIR (default work_dirs/benchmarks/knn/<cfg>/<pretrain>-<hash>),
-# PYTHON, CONVERT_ARGS, and those of tools/dist_test.sh (PORT, NNODES, DRY_RUN, ...).
+# Environment: WORK_DIR (default work_dirs/benchmarks/knn/<cfg>/<folder>-<file>-<sha8>),
+# PYTHON, CONVERT_ARGS, DRY_RUN=1 (print the commands, write nothing), and those of
+# tools/dist_test.sh (PORT, NNODES, ...).
 set -euo pipefail
+source "$(dirname "$0")/_vit.sh"
 if [ $# -lt 3 ]; then
-    sed -n '2,11p' "$0" >&2
+    usage
     exit 2
 fi
 CFG=$1
 PRETRAIN=$2
 GPUS=$3
 shift 3
-source "$(dirname "$0")/_vit.sh"
+if [ ! -f "$PRETRAIN" ]; then
+    echo "error: pretrained checkpoint not found: $PRETRAIN" >&2
+    exit 1
+fi
 
 WORK_DIR=${WORK_DIR:-$(vit_work_dir knn "$CFG" "$PRETRAIN")}
-BACKBONE=$(convert_pretrain "$PRETRAIN" "$WORK_DIR" | tail -n 1)
-exec bash "$(dirname "$0")/../../dist_test.sh" "$CFG" "$BACKBONE" "$GPUS" \
+BACKBONE=$(abs_path "$WORK_DIR")/pretrain_backbone.pth
+convert_pretrain "$PRETRAIN" "$BACKBONE"
+run_or_print bash "$(dirname "$0")/../../dist_test.sh" "$CFG" "$BACKBONE" "$GPUS" \
     --work-dir "$WORK_DIR" "$@"

@@ -8,25 +8,22 @@
 # PRETRAIN: our pretraining checkpoint, the SNCLR / MoCo v3 authors', a timm/DeiT file,
 # or an already converted one. It is converted first (--to mmpretrain) into
 # WORK_DIR/pretrain_backbone.pth and passed as model.backbone.init_cfg.checkpoint.
-# Environment: WORK_DIR (default work_dirs/benchmarks/classification/<cfg>/<pretrain>-<hash>),
-# PORT (29500), PYTHON, CONVERT_ARGS (extra converter arguments, e.g. "--source snclr").
+# Work dir: work_dirs/benchmarks/classification/<cfg>/<folder>-<file>-<sha8>, named from
+# PRETRAIN's folder, file name and content hash (see ../_common.sh); WORK_DIR overrides it.
+# Environment: WORK_DIR, SEEDS (e.g. "0 1 2": one run per seed, in WORK_DIR/seed<N>),
+# PORT (29500), PYTHON, CONVERT_ARGS (extra converter arguments, e.g. "--source snclr"),
+# DRY_RUN=1 (print the commands, write nothing).
 set -euo pipefail
+source "$(dirname "$0")/_vit.sh"
 if [ $# -lt 3 ]; then
-    sed -n '2,13p' "$0" >&2
+    usage
     exit 2
 fi
+TASK=mmpretrain
 CFG=$1
 PRETRAIN=$2
 GPUS=$3
 shift 3
-source "$(dirname "$0")/_vit.sh"
-
-WORK_DIR=${WORK_DIR:-$(vit_work_dir classification "$CFG" "$PRETRAIN")}
-BACKBONE=$(convert_pretrain "$PRETRAIN" "$WORK_DIR" | tail -n 1)
-mapfile -d '' ARGS < <(with_cfg_options "model.backbone.init_cfg.checkpoint=$BACKBONE" -- "$@")
-
-mim train mmpretrain "$CFG" \
-    --launcher pytorch -G "$GPUS" \
-    --port "${PORT:-29500}" \
-    --work-dir "$WORK_DIR" \
-    "${ARGS[@]}"
+INIT_OPTS=(model.backbone.init_cfg.checkpoint=@BACKBONE@)
+LAUNCH=(--launcher pytorch -G "$GPUS" --port "${PORT:-29500}")
+bench_train "$@"

@@ -4,34 +4,30 @@
 #   GPUS=8 bash tools/benchmarks/classification/mim_slurm_train_vit.sh PARTITION CFG PRETRAIN \
 #       [--cfg-options k=v ...] [other arguments of mmpretrain's tools/train.py]
 #
-# PRETRAIN: as for mim_dist_train_vit.sh (converted first, on this node).
-# Environment: GPUS (8), GPUS_PER_NODE (min(GPUS, 8)), CPUS_PER_TASK (5),
-# SRUN_ARGS, PORT (29500), WORK_DIR, PYTHON, CONVERT_ARGS.
+# PRETRAIN: our pretraining checkpoint, the SNCLR / MoCo v3 authors', a timm/DeiT file,
+# or an already converted one. It is converted first (--to mmpretrain) into
+# WORK_DIR/pretrain_backbone.pth and passed as model.backbone.init_cfg.checkpoint.
+# Work dir: work_dirs/benchmarks/classification/<cfg>/<folder>-<file>-<sha8>, named from
+# PRETRAIN's folder, file name and content hash (see ../_common.sh); WORK_DIR overrides it.
+# Environment: WORK_DIR, SEEDS (e.g. "0 1 2": one run per seed, in WORK_DIR/seed<N>),
+# PORT (29500), PYTHON, CONVERT_ARGS (extra converter arguments, e.g. "--source snclr"),
+# DRY_RUN=1 (print the commands, write nothing).
+# Slurm: GPUS (8), GPUS_PER_NODE (min(GPUS, 8)), CPUS_PER_TASK (5), SRUN_ARGS.
 set -euo pipefail
+source "$(dirname "$0")/_vit.sh"
 if [ $# -lt 3 ]; then
-    sed -n '2,10p' "$0" >&2
+    usage
     exit 2
 fi
+TASK=mmpretrain
 PARTITION=$1
 CFG=$2
 PRETRAIN=$3
 shift 3
 GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-}
-source "$(dirname "$0")/_vit.sh"
-
-WORK_DIR=${WORK_DIR:-$(vit_work_dir classification "$CFG" "$PRETRAIN")}
-BACKBONE=$(convert_pretrain "$PRETRAIN" "$WORK_DIR" | tail -n 1)
-mapfile -d '' ARGS < <(with_cfg_options "model.backbone.init_cfg.checkpoint=$BACKBONE" -- "$@")
-
-mim train mmpretrain "$CFG" \
-    --launcher slurm -G "$GPUS" \
-    --gpus-per-node "$GPUS_PER_NODE" \
-    --cpus-per-task "$CPUS_PER_TASK" \
-    --partition "$PARTITION" \
-    --srun-args "$SRUN_ARGS" \
-    --port "${PORT:-29500}" \
-    --work-dir "$WORK_DIR" \
-    "${ARGS[@]}"
+INIT_OPTS=(model.backbone.init_cfg.checkpoint=@BACKBONE@)
+LAUNCH=(--launcher slurm -G "$GPUS"
+    --gpus-per-node "${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}"
+    --cpus-per-task "${CPUS_PER_TASK:-5}" --partition "$PARTITION"
+    --srun-args "${SRUN_ARGS:-}" --port "${PORT:-29500}")
+bench_train "$@"
