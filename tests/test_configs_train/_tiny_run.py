@@ -110,25 +110,27 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def _small_scale(scale):
+def _small_scale(scale, size):
     ints = scale if isinstance(scale, (list, tuple)) else (scale, )
     if not all(isinstance(v, int) for v in ints):
         return scale
-    new = tuple(v if v >= 1 << 16 else SIZE * 9 // 8 for v in ints)
+    new = tuple(v if v >= 1 << 16 else size * 9 // 8 for v in ints)
     return new if isinstance(scale, (list, tuple)) else new[0]
 
 
-def _square(value):
-    return (SIZE, SIZE) if isinstance(value, (list, tuple)) else SIZE
+def _square(value, size):
+    return (size, size) if isinstance(value, (list, tuple)) else size
 
 
-def shrink(cfg: Config, roots: Dict[str, str], pretrained: Optional[str] = None) -> List[Change]:
+def shrink(cfg: Config, roots: Dict[str, str], pretrained: Optional[str] = None,
+           size: int = SIZE) -> List[Change]:
     """Apply the test-size overrides listed in the module docstring, in place.
 
     Args:
         cfg: A config from :func:`train_config` or :func:`test_config`.
         roots: Fabricated ``data_root`` by format (see :data:`FORMATS`).
         pretrained: Checkpoint for ``init_cfg=dict(type='Pretrained', ...)``.
+        size: The crop / eval size (default :data:`SIZE`).
 
     Returns:
         The changes made, ``(dotted key, old value, new value)``.
@@ -161,16 +163,16 @@ def shrink(cfg: Config, roots: Dict[str, str], pretrained: Optional[str] = None)
         if kind == 'Pretrained' and pretrained is not None:
             put(node, 'checkpoint', pretrained, path)
         if kind.endswith('Crop') and isinstance(node.get('size'), (int, list, tuple)):
-            put(node, 'size', _square(node['size']), path)
+            put(node, 'size', _square(node['size'], size), path)
         if 'crop_size' in node:
-            put(node, 'crop_size', _square(node['crop_size']), path)
+            put(node, 'crop_size', _square(node['crop_size'], size), path)
         if 'Resize' in kind and 'Crop' not in kind and 'scale' in node:
-            put(node, 'scale', _small_scale(node['scale']), path)
+            put(node, 'scale', _small_scale(node['scale'], size), path)
         if 'img_size' in node:
-            put(node, 'img_size', _square(node['img_size']), path)
+            put(node, 'img_size', _square(node['img_size'], size), path)
         if kind.endswith('Hook'):
             if 'eval_size' in node:
-                put(node, 'eval_size', _square(node['eval_size']), path)
+                put(node, 'eval_size', _square(node['eval_size'], size), path)
             for key, value in (('batch_size', BATCH), ('num_workers', 0)):
                 if node.get(key) is not None:
                     put(node, key, value, path)

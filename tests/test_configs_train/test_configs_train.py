@@ -90,8 +90,8 @@ def _boxed(runner):
     return dataset if isinstance(dataset, BoxedDataset) else None
 
 
-def _shrunk(cfg, roots, pretrained=None):
-    changes = tr.shrink(cfg, roots, pretrained=pretrained)
+def _shrunk(cfg, roots, pretrained=None, size=tr.SIZE):
+    changes = tr.shrink(cfg, roots, pretrained=pretrained, size=size)
     extra = tr.disallowed(changes)
     assert not extra, f'overrides beyond the allowed ones: {extra}'
     return cfg
@@ -151,6 +151,10 @@ def _train_save_resume(rel, roots, work_dir, pretrained=None):
     snapshot = _Snapshot()
     runner.register_hook(snapshot)
     runner.train()
+    # Not distributed: mmengine's Runner reverted every SyncBN to BN (relied on here).
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in runner.model.modules())
+    if 'SyncBN' in str(cfg.model):
+        assert any(type(m).__name__ == '_BatchNormXd' for m in runner.model.modules())
     moved = [k for k, p in runner.model.named_parameters()
              if k in snapshot.params and not torch.equal(p, snapshot.params[k])]
     assert moved, f'{rel}: no trainable parameter changed in training'
@@ -224,7 +228,7 @@ def _refresh_cover(paths):
     """ccrop configs whose boxes refresh, few enough to cover every algorithm and
     every dataset type among them at least once (greedy, in path order)."""
     keys = {}
-    for path in paths:
+    for path in (p for p in paths if 'ccrop' in osp.basename(p)):  # parsing takes time
         cfg = Config.fromfile(osp.join(tr.ROOT, path))
         hooks = [h for h in cfg.get('custom_hooks', []) if h.type == 'BoxRefreshHook']
         if hooks and hooks[0].get('interval', 20) is not None:
@@ -242,22 +246,32 @@ def _refresh_cover(paths):
 @pytest.mark.parametrize('rel', _params(_refresh_cover(CONFIGS['pretrain'])))
 def test_ccrop_config_refreshes_boxes_and_resumes_them(rel, fake_roots, work_dir):
     """Schedule keys changed on purpose: warm-up 1, interval 1, 2 epochs, so the boxes
-    are localised after epoch 1 and crop epoch 2."""
-    cfg = _shrunk(tr.train_config(rel, work_dir), fake_roots)
+    are localised after epoch 1 and crop epoch 2.
+
+    ImageNet-format configs run at 64 px, so that a ResNet-50's last map is 2x2
+    (at 32 px it is 1x1: a constant heatmap, which gives the full box flagged
+    degenerate).  On an untrained network the k = 0.1 boxes are the full image;
+    what is checked is that the refresh runs, logs, is checkpointed and comes back.
+    """
+    size = 64 if 'ImageFolder' in str(Config.fromfile(osp.join(tr.ROOT, rel)).train_dataloader) \
+        else tr.SIZE
+    cfg = _shrunk(tr.train_config(rel, work_dir), fake_roots, size=size)
     hook = next(h for h in cfg.custom_hooks if h.type == 'BoxRefreshHook')
     hook.update(warmup_epochs=1, interval=1)
     cfg.train_cfg.max_epochs = 2
     runner = tr.build_runner(cfg)
     runner.train()
     refresh = next(h for h in runner.hooks if type(h).__name__ == 'BoxRefreshHook')
-    assert {'box_mean_area', 'box_full_frac', 'box_degenerate'} <= set(refresh.last_stats)
+    stats = refresh.last_stats
+    assert {'box_mean_area', 'box_full_frac', 'box_degenerate'} <= set(stats)
+    assert stats['box_degenerate'] == 0, stats
     dataset = _boxed(runner)
     boxes = dataset.boxes
     assert dataset.active and boxes.shape == (len(dataset), 4)
     assert bool(((boxes >= 0) & (boxes <= 1)).all()) and bool((boxes[:, :2] < boxes[:, 2:]).all())
     path = osp.join(work_dir, 'epoch_2.pth')
     _assert_same_tree(_load(path)['ccrop_boxes'], dataset.state_dict(), 'ccrop_boxes')
-    cfg = _shrunk(tr.train_config(rel, work_dir, resume=path), fake_roots)
+    cfg = _shrunk(tr.train_config(rel, work_dir, resume=path), fake_roots, size=size)
     next(h for h in cfg.custom_hooks if h.type == 'BoxRefreshHook').update(
         warmup_epochs=1, interval=1)
     cfg.train_cfg.max_epochs = 2
