@@ -199,7 +199,7 @@ def test_pretrain_config_trains_saves_and_resumes(rel, fake_roots, work_dir):
 @pytest.mark.parametrize('rel', _params(CONFIGS['linear']))
 def test_linear_config_trains_saves_and_resumes(rel, fake_roots, work_dir):
     pretrained_path = osp.join(work_dir, 'pretrained.pth')
-    config = tr.train_config(rel, work_dir)
+    config = _shrunk(tr.train_config(rel, work_dir), fake_roots)  # the test-size backbone
     pretrained = _pretrained_checkpoint(config.model.backbone, pretrained_path)
     ckpt, metrics = _train_save_resume(rel, fake_roots, work_dir, pretrained=pretrained_path)
     # The frozen backbone is the pretrained one, BN statistics included, after training.
@@ -215,9 +215,9 @@ def test_linear_config_trains_saves_and_resumes(rel, fake_roots, work_dir):
 @pytest.mark.parametrize('rel', _params(CONFIGS['knn']))
 def test_knn_config_scores_a_pretraining_checkpoint(rel, fake_roots, work_dir):
     ckpt_path = osp.join(work_dir, 'pretrained.pth')
-    cfg = tr.test_config(rel, work_dir, ckpt_path)
+    cfg = _shrunk(tr.test_config(rel, work_dir, ckpt_path), fake_roots)
     pretrained = _pretrained_checkpoint(cfg.model.backbone, ckpt_path)
-    runner = tr.build_runner(_shrunk(cfg, fake_roots))
+    runner = tr.build_runner(cfg)
     metrics = runner.test()
     assert {'accuracy/top1', 'accuracy/top5'} <= set(metrics), metrics
     assert 0 <= metrics['accuracy/top1'] <= metrics['accuracy/top5'] <= 100

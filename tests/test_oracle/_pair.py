@@ -44,8 +44,8 @@ _MLP_KEYS = ('num_layers', 'with_bias', 'with_last_bn', 'with_last_bn_affine', '
 
 def _mlp(cfg: dict, in_channels: int, hid: int, out: int) -> dict:
     cfg = dict(cfg, in_channels=in_channels, hid_channels=hid, out_channels=out)
-    if cfg['type'] == 'NonLinearNeck':
-        cfg['norm_cfg'] = BN1D
+    if cfg['type'] == 'NonLinearNeck' and cfg.get('norm_cfg', BN1D) is not None:
+        cfg['norm_cfg'] = BN1D  # SyncBN in a config: one process here
     return cfg
 
 
@@ -73,11 +73,26 @@ def theirs_cfg(method: str, ours: dict) -> dict:
         zero_init_residual=ours['backbone'].get('zero_init_residual', False))
 
     def mlp(our_mlp):
-        keys = _MLP_KEYS if our_mlp['type'] == 'NonLinearNeck' else ('with_avg_pool', )
-        cfg = dict(type=our_mlp['type'], in_channels=our_mlp['in_channels'],
+        our_type = our_mlp['type']
+        known = {'type', 'in_channels', 'hid_channels', 'out_channels', 'norm_cfg', 'init_cfg',
+                 *_MLP_KEYS}
+        unknown = set(our_mlp) - known
+        if our_type not in ('NonLinearNeck', 'MoCoV2Neck') or unknown:
+            raise NotImplementedError(
+                f'our {method} config has an MLP {our_type} with {sorted(unknown)}, which '
+                "mmpretrain's necks do not express; add its counterpart in tests/test_oracle/"
+                '_pair.py to compare like for like')
+        if our_type == 'NonLinearNeck' and our_mlp.get('norm_cfg', BN1D) is None:
+            # BN-free: Linear(bias) - ReLU - Linear(bias) is mmpretrain's MoCoV2Neck.
+            if (our_mlp.get('num_layers', 2), our_mlp.get('with_bias'),
+                    our_mlp.get('with_last_bias')) != (2, True, True):
+                raise NotImplementedError(f'no mmpretrain counterpart of {our_mlp}')
+            our_type = 'MoCoV2Neck'
+        keys = _MLP_KEYS if our_type == 'NonLinearNeck' else ('with_avg_pool', )
+        cfg = dict(type=our_type, in_channels=our_mlp['in_channels'],
                    hid_channels=our_mlp['hid_channels'], out_channels=our_mlp['out_channels'],
                    **{k: our_mlp[k] for k in keys if k in our_mlp})
-        if our_mlp['type'] == 'NonLinearNeck':
+        if our_type == 'NonLinearNeck':
             cfg['norm_cfg'] = BN1D
         return cfg
 
