@@ -11,6 +11,7 @@ from _data_formats import (
     write_stl10,
     write_tiny_imagenet,
 )
+from mmengine.visualization import Visualizer
 
 _ENV = {}
 _FORMATTED = {}
@@ -34,6 +35,20 @@ def _memo_format_code(text, style_config=None, **kwargs):
 @pytest.fixture(autouse=True)
 def _one_thread(one_thread):
     yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_visualizers():
+    """Give back mmengine's named Visualizer instances as they were.
+
+    ``_tiny_run.build_runner`` drops the instance named by the config, so each
+    Runner logs into its own work dir; those dirs are deleted after the test,
+    and a later test (any module) must not inherit a visualizer writing there.
+    """
+    before = dict(Visualizer._instance_dict)
+    yield
+    Visualizer._instance_dict.clear()
+    Visualizer._instance_dict.update(before)
 
 
 @pytest.fixture(autouse=True)
