@@ -138,7 +138,8 @@ class _Restored(Hook):
     priority = 'HIGHEST'
 
     def before_train(self, runner) -> None:
-        self.optimizer = copy.deepcopy(runner.optim_wrapper.state_dict())
+        state = runner.optim_wrapper.state_dict()  # hooks rewrite the groups, not the state
+        self.optimizer = dict(state, param_groups=copy.deepcopy(state['param_groups']))
 
 
 def _train_save_resume(rel, roots, work_dir, pretrained=None):
@@ -168,7 +169,7 @@ def _train_save_resume(rel, roots, work_dir, pretrained=None):
         assert f.read().strip() == path
     ckpt = _load(path)
     assert ckpt['meta']['iter'] == iters and ckpt['meta']['epoch'] == 1
-    model_state = {k: v.detach().clone() for k, v in runner.model.state_dict().items()}
+    model_state = runner.model.state_dict()  # no copy: this runner trains no more
     _assert_tensors_equal(ckpt['state_dict'], model_state, f'{rel}: saved model')
     assert ckpt['optimizer']['state'], f'{rel}: no optimizer state was saved'
     boxed = _boxed(runner)
