@@ -44,15 +44,19 @@ from mmengine.logging import MessageHub
 
 from . import _pair
 
-try:
-    import mmpretrain.models  # noqa: F401
-except Exception as e:  # ImportError, or its version asserts on mmcv / mmengine
-    pytest.skip(f'mmpretrain 1.2.0 (a test-only dependency, installed with --no-deps by '
-                f'tools/install.sh) is not importable: {type(e).__name__}: {e}',
-                allow_module_level=True)
-
 RTOL, ATOL = 1e-10, 1e-12
 N, SIZE = 4, 16
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _mmpretrain():
+    """Imported here, not at collection: it takes seconds, and the suite collects
+    this module on every run."""
+    try:
+        import mmpretrain.models  # noqa: F401
+    except Exception as e:  # ImportError, or its version asserts on mmcv / mmengine
+        pytest.skip(f'mmpretrain 1.2.0 (a test-only dependency, installed with --no-deps by '
+                    f'tools/install.sh) is not importable: {type(e).__name__}: {e}')
 
 
 def _views(seed=1):
