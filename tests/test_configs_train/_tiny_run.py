@@ -7,9 +7,9 @@ The config goes through ``tools/train.py``'s own ``build_config`` (or
 - paths: every dataset's ``data_root`` (to a fabricated copy of its real
   format), the ``Pretrained`` checkpoint of the linear probes, ``work_dir``;
 - image sizes: crop sizes (``size`` of any ``*Crop`` transform,
-  ``crop_size``), the short side of eval ``Resize`` (256 -> 36, so the
-  centre crop still crops), ``BoxRefreshHook.eval_size`` and a backbone's
-  ``img_size``, all to :data:`SIZE`;
+  ``crop_size``), the short side of eval ``Resize`` (so that the centre
+  crop still crops), ``BoxRefreshHook.eval_size`` and a backbone's
+  ``img_size``, all to ``size`` (default :data:`SIZE`; 256 -> ``9 * size / 8``);
 - batch and workers: every loader's (and ``BoxRefreshHook``'s)
   ``batch_size`` to :data:`BATCH`, ``num_workers`` to 0,
   ``persistent_workers`` off;

@@ -11,7 +11,8 @@ whose last batch is kept), save ``epoch_1.pth``, and a second Runner resumes
 from it with ``--resume``: the iteration count, every tensor of the model,
 the optimizer state and, for ccrop configs, the box store come back.
 
-A separate test takes the ccrop configs through one box refresh.
+A separate test takes a few ccrop configs (together: every algorithm and
+every dataset format that refreshes boxes) through one box refresh.
 """
 import copy
 import math
