@@ -35,12 +35,7 @@ CONFIGS = tr.discover()
 #: Configs that cannot train on their real format today: config -> the error.
 #: Strict xfails: fixing the config makes the test XPASS and fail, so the
 #: entry goes.
-BROKEN = {
-    'configs/benchmarks/classification/tinyimagenet/'
-    'resnet18-linear_1xb512-steplr-100e_tinyimagenet.py':
-        'its pipelines (inherited from the CIFAR-10 probe) have no LoadImageFromFile, so '
-        "TinyImageNet200's image files are never read: OSError ... KeyError: 'img'",
-}
+BROKEN = {}
 
 
 def _params(paths):

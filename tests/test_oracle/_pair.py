@@ -75,14 +75,16 @@ def theirs_cfg(method: str, ours: dict) -> dict:
     def mlp(our_mlp):
         our_type = our_mlp['type']
         known = {'type', 'in_channels', 'hid_channels', 'out_channels', 'norm_cfg', 'init_cfg',
-                 *_MLP_KEYS}
+                 'with_hidden_norm', *_MLP_KEYS}
         unknown = set(our_mlp) - known
         if our_type not in ('NonLinearNeck', 'MoCoV2Neck') or unknown:
             raise NotImplementedError(
                 f'our {method} config has an MLP {our_type} with {sorted(unknown)}, which '
                 "mmpretrain's necks do not express; add its counterpart in tests/test_oracle/"
                 '_pair.py to compare like for like')
-        if our_type == 'NonLinearNeck' and our_mlp.get('norm_cfg', BN1D) is None:
+        bn_free = our_mlp.get('norm_cfg', BN1D) is None or (
+            our_mlp.get('with_hidden_norm', True) is False and not our_mlp.get('with_last_bn', True))
+        if our_type == 'NonLinearNeck' and bn_free:
             # BN-free: Linear(bias) - ReLU - Linear(bias) is mmpretrain's MoCoV2Neck.
             if (our_mlp.get('num_layers', 2), our_mlp.get('with_bias'),
                     our_mlp.get('with_last_bias')) != (2, True, True):
