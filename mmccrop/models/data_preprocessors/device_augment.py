@@ -2,6 +2,7 @@
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from mmccrop.functional.batch_augment import augment_view, check_view_plan
@@ -58,6 +59,7 @@ class DeviceAugmentPreprocessor(SelfSupDataPreprocessor):
                              f'{crop_method!r}')
         self.crop_method = crop_method
 
+    @torch.compiler.disable  # numpy parameters and per-sample Python: eager, as its parent
     def forward(self, data: dict, training: bool = False) -> dict:
         inputs = data['inputs']
         if not (isinstance(inputs, dict) and 'params' in inputs):

@@ -57,6 +57,9 @@ class SelfSupDataPreprocessor(ImgDataPreprocessor):
             batch = batch.contiguous(memory_format=torch.channels_last)
         return batch
 
+    # Kept out of torch.compile (mmengine's ``compile`` compiles ``train_step``):
+    # moving data samples deep-copies their numpy metainfo, which dynamo cannot trace.
+    @torch.compiler.disable
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs = data['inputs']
