@@ -137,6 +137,7 @@ def main():
     parser.add_argument('--num-images', type=int, default=48)
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--only', choices=['d1', 'd2'], default=None)
     args = parser.parse_args()
     cv2.setNumThreads(0)
     torch.set_num_threads(1)
@@ -146,8 +147,10 @@ def main():
         print(f'{len(paths)} JPEGs, {min(i.shape[0] for i in images)}-'
               f'{max(max(i.shape[:2]) for i in images)} px, {args.rounds} rounds, 1 thread, '
               f'torch {torch.__version__}, cv2 {cv2.__version__}')
-        bench_d1(paths, images, args.rounds)
-        bench_d2(paths, args.rounds, args.batch)
+        if args.only in (None, 'd1'):
+            bench_d1(paths, images, args.rounds)
+        if args.only in (None, 'd2'):
+            bench_d2(paths, args.rounds, args.batch)
 
 
 if __name__ == '__main__':

@@ -26,6 +26,8 @@ Each record owns :data:`SLOTS` consecutive entries of the view's vector:
 - gray, solarize: ``do`` (0/1);
 - blur: ``sigma``, NaN when the sample is not blurred.
 """
+import ast
+import functools
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -59,6 +61,20 @@ def check_view_plan(plan: ViewPlan) -> int:
     return length
 
 
+@functools.lru_cache(maxsize=64)
+def parse_plans(text: str) -> Tuple[ViewPlan, ...]:
+    """The views' plans from their ``repr`` (how the loader ships them), checked."""
+    try:
+        plans = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f'not a repr of view plans: {text[:200]!r}') from None
+    if not isinstance(plans, tuple) or not plans:
+        raise ValueError(f'expected a tuple of view plans, got {text[:200]!r}')
+    for plan in plans:
+        check_view_plan(plan)
+    return plans
+
+
 def crop_slots(top: int, left: int, h: int, w: int, flip: bool) -> list:
     return [top, left, h, w, float(flip)]
 
@@ -68,8 +84,8 @@ def jitter_slots(sampled: Optional[tuple]) -> list:
     if sampled is None:
         return [0.0] + [0.0, 1.0, 2.0, 3.0] + [np.nan] * 4
     order, factors = sampled
-    return ([1.0] + [float(i) for i in order]
-            + [np.nan if f is None else float(f) for f in factors])
+    return ([1.0] + order.tolist()
+            + [np.nan if f is None else f for f in factors])
 
 
 def flag_slots(flag: bool) -> list:

@@ -141,7 +141,8 @@ def _rgb_to_hsv_full(r: Tensor, g: Tensor, b: Tensor):
 
 def _hsv_full_to_rgb(h: Tensor, s: Tensor, v: Tensor):
     """OpenCV's ``HSV2RGB_b`` (float32 maths, rounded to uint8) as the installed cv2 runs it."""
-    hf = torch.fmod(h.to(torch.float32) * np.float32(6.0 / 255), 6.0)
+    hf = h.to(torch.float32) * np.float32(6.0 / 255)
+    hf = torch.where(hf >= 6.0, hf - 6.0, hf)  # fmod(hf, 6): only h = 255 reaches 6
     sf = s.to(torch.float32) * np.float32(1.0 / 255)
     vf = v.to(torch.float32) * np.float32(1.0 / 255)
     sector = torch.floor(hf)

@@ -1,4 +1,5 @@
 """The loader half of the device augmentation path: draw the views' parameters only."""
+import functools
 from collections.abc import Callable
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -30,6 +31,33 @@ def crop_mode(crop: RandomResizedCrop) -> str:
                      "antialias=True) or keep this config on the CPU pipeline")
 
 
+def _draw(t: object, name: str) -> Callable:
+    """``t.<name>`` without mmcv's ``cache_randomness`` wrapper (a copy per call).
+
+    The underlying function is what the CPU transform calls outside
+    ``cache_random_params``: the same draws from the same numpy state.
+    """
+    for cls in type(t).__mro__:
+        attr = cls.__dict__.get(name)
+        if attr is not None:
+            func = getattr(attr, 'func', None)
+            return functools.partial(func, t) if func is not None else getattr(t, name)
+    raise AttributeError(f'{type(t).__name__} has no {name}')
+
+
+def _flip_draw(flip: MMCVRandomFlip) -> Callable[[], bool]:
+    """``flip._choose_direction() is not None`` for one direction, without its overhead.
+
+    mmcv draws ``np.random.choice([direction, None], p=[prob, 1 - prob])``: one
+    ``random_sample()`` against the normalised cumulative probabilities.  This
+    draws the same number from the same stream and compares it the same way.
+    """
+    cdf = np.cumsum([flip.prob, 1.0 - flip.prob])
+    cdf /= cdf[-1]
+    threshold = float(cdf[0])
+    return lambda: bool(np.random.random_sample() < threshold)
+
+
 def plan_view(pipeline: Sequence[Callable], where: str = 'view') -> Tuple[tuple, list]:
     """The view plan of a built CPU view pipeline, and a sampler per op.
 
@@ -51,25 +79,26 @@ def plan_view(pipeline: Sequence[Callable], where: str = 'view') -> Tuple[tuple,
                 raise ValueError(f'{where}: the device path flips horizontally with one '
                                  f'float prob, got {t!r}')
             flips.append(t)
-            samplers.append(lambda r, h, w, t=t: (t._choose_direction() is not None, ))
+            samplers.append(lambda r, h, w, f=_flip_draw(t): (f(), ))
             continue
         if isinstance(t, ColorJitter):
             records.append(('jitter', t.channel_order))
-            samplers.append(lambda r, h, w, t=t: ba.jitter_slots(t.sample_params()))
+            samplers.append(lambda r, h, w, f=_draw(t, 'sample_params'): ba.jitter_slots(f()))
         elif isinstance(t, RandomGrayscale):
             records.append(('gray', t.channel_order))
-            samplers.append(lambda r, h, w, t=t: ba.flag_slots(t.do_gray()))
+            samplers.append(lambda r, h, w, f=_draw(t, 'do_gray'): ba.flag_slots(f()))
         elif isinstance(t, GaussianBlur):
             records.append(('blur', int(t.kernel_size or 0)))
-            samplers.append(lambda r, h, w, t=t: ba.blur_slots(t.sample_sigma()))
+            samplers.append(lambda r, h, w, f=_draw(t, 'sample_sigma'): ba.blur_slots(f()))
         elif isinstance(t, Solarize):
             records.append(('solarize', t.threshold))
-            samplers.append(lambda r, h, w, t=t: ba.flag_slots(t.do_solarize()))
+            samplers.append(lambda r, h, w, f=_draw(t, 'do_solarize'): ba.flag_slots(f()))
         else:
             raise ValueError(f'{where}: {type(t).__name__} has no device version (supported '
                              'after the crop: RandomFlip, ColorJitter, RandomGrayscale, '
                              'GaussianBlur, Solarize); keep this config on the CPU pipeline')
-    samplers[0] = lambda r, h, w: list(crop.sample_params(h, w, r))
+    draw_crop = _draw(crop, 'sample_params')
+    samplers[0] = lambda r, h, w: list(draw_crop(h, w, r))
     return tuple(records), samplers
 
 
@@ -99,8 +128,9 @@ class MultiViewParams(BaseTransform):
 
     Added Keys:
 
-    - aug_plan (tuple): one view plan per view (see
-      :mod:`mmccrop.functional.batch_augment`)
+    - aug_plan (str): ``repr`` of the tuple of the views' plans (see
+      :mod:`mmccrop.functional.batch_augment`); a string, which the data
+      sample copies and the collate passes through for free
     - aug_params (list[np.ndarray]): one float64 parameter vector per view
     - crop_bbox (list[np.ndarray]): each view's crop, pixel ``(x0, y0, x1, y1)``
 
@@ -126,7 +156,8 @@ class MultiViewParams(BaseTransform):
             plan, samplers = plan_view(pipeline, where=f'MultiViewParams pipeline {i}')
             self.plans.append(plan)
             self.samplers.append(samplers)
-        self.aug_plan = tuple(p for p, n in zip(self.plans, self.num_views) for _ in range(n))
+        self.aug_plan = repr(tuple(p for p, n in zip(self.plans, self.num_views)
+                                   for _ in range(n)))
 
     def transform(self, results: dict) -> Optional[dict]:
         if 'img' in results:

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmccrop.functional.batch_augment import augment_view, check_view_plan
+from mmccrop.functional.batch_augment import augment_view, parse_plans
 from mmccrop.functional.batch_augment_resize import pack_images
 from mmccrop.registry import MODELS
 
@@ -84,14 +84,12 @@ class DeviceAugmentPreprocessor(SelfSupDataPreprocessor):
         if not samples or 'aug_plan' not in samples[0]:
             raise ValueError('DeviceAugmentPreprocessor: the data samples carry no aug_plan; '
                              'pack the batch with PackViewParams')
-        plans = samples[0].aug_plan
+        text = samples[0].aug_plan
         for i, s in enumerate(samples):
-            if s.get('aug_plan') != plans:
+            if s.get('aug_plan') != text:
                 raise ValueError(f'DeviceAugmentPreprocessor: sample {i} of the batch has '
                                  'another view plan than sample 0; one batch needs one plan')
-        for plan in plans:
-            check_view_plan(plan)
-        return plans
+        return parse_plans(text)
 
     def decode(self, imgs: List[Tensor]) -> List[Tensor]:
         """The batch's CHW uint8 images on the device; 1-D tensors are JPEGs to decode.
