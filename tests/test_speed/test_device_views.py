@@ -157,7 +157,8 @@ def test_load_image_bytes_and_device_decode_match_cv2(tmp_path):
     pre = MODELS.build(dict(type='DeviceAugmentPreprocessor'))
     out = [load(dict(img_path=str(p))) for p in paths]
     assert [r['ori_shape'] for r in out] == [(30, 50), (50, 30), (50, 30), (30, 50)]
-    assert 'img' in out[3] and 'img_bytes' not in out[3]  # PNG: decoded in the loader
+    # Rotated JPEGs and the PNG are decoded in the loader (the GPU decoder ignores EXIF).
+    assert ['img_bytes' in r for r in out] == [True, False, False, False]
     imgs = [torch.from_numpy(r['img_bytes'].copy()) if 'img_bytes' in r
             else torch.from_numpy(r['img']).permute(2, 0, 1) for r in out]
     for p, img in zip(paths, pre.decode(imgs)):

@@ -11,17 +11,16 @@ from PIL import Image
 from mmccrop.registry import TRANSFORMS
 
 _EXIF_ORIENTATION = 0x0112
-_TRANSPOSED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 _JPEG_MAGIC = b'\xff\xd8'
 
 
 def jpeg_shape(data: bytes) -> Optional[tuple]:
-    """``(H, W)`` of a baseline RGB or greyscale JPEG as decoders return it, else ``None``.
+    """``(H, W)`` of an RGB or greyscale JPEG to decode on the device, else ``None``.
 
-    Reads the header only.  The EXIF orientation is applied (decoders rotate
-    the image: orientations 5-8 swap height and width).  ``None`` for
-    anything the device decoder might decode differently from OpenCV: not a
-    JPEG, CMYK / YCCK, or an unreadable header.
+    Reads the header only.  ``None`` for anything the device decoder might
+    decode differently from OpenCV: not a JPEG, CMYK / YCCK, a rotating EXIF
+    orientation (OpenCV applies it; torchvision's GPU decoder does not), or
+    an unreadable header.
     """
     if not data.startswith(_JPEG_MAGIC):
         return None
@@ -33,7 +32,7 @@ def jpeg_shape(data: bytes) -> Optional[tuple]:
             orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     except Exception:  # noqa: BLE001  (a header PIL cannot parse: decode on the CPU)
         return None
-    return (width, height) if orientation in _TRANSPOSED else (height, width)
+    return (height, width) if orientation in (None, 1) else None
 
 
 @TRANSFORMS.register_module()
@@ -42,12 +41,13 @@ class LoadImageBytes(BaseTransform):
 
     Used by the device augmentation path with ``decode='device'``
     (``docs/speed.md``): the loader reads the bytes and the JPEG header
-    (the size, with the EXIF orientation applied), and
+    (its size), and
     :class:`DeviceAugmentPreprocessor` decodes the batch on the model's
     device with ``torchvision.io.decode_jpeg`` (nvJPEG on a GPU; on a CPU
     libjpeg-turbo, which gives the same pixels as OpenCV).  Files that are
     not RGB or greyscale JPEGs (PNG, CMYK JPEG, ...) are decoded here with
-    mmcv, exactly as ``LoadImageFromFile`` (colour, BGR) does.
+    mmcv, exactly as ``LoadImageFromFile`` (colour, BGR) does, and so are
+    JPEGs with a rotating EXIF orientation.
 
     Required Keys:
 
