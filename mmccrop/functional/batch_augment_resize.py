@@ -148,7 +148,8 @@ def cv2_axis_taps(length: Tensor, out: int, vertical: bool) -> Tuple[Tensor, Ten
 
 
 def crop_resize_flip(flat: Tensor, offsets: Tensor, shapes: Tensor, boxes: Tensor,
-                     flips: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
+                     flips: Tensor, size: Tuple[int, int], mode: str,
+                     max_elements: int = 1 << 24) -> Tensor:
     """Crop ``boxes`` out of the packed images, resize to ``size``, flip some.
 
     Args:
@@ -158,18 +159,37 @@ def crop_resize_flip(flat: Tensor, offsets: Tensor, shapes: Tensor, boxes: Tenso
         flips: ``(B,)`` bool, flip the sample horizontally after the resize.
         size: Output ``(h, w)``.
         mode: One of :data:`MODES`.
+        max_elements: Bound on ``samples x tallest crop x output width`` per
+            chunk of the batch: the horizontal pass holds about 45 bytes per
+            such element (``1 << 24``: about 0.75 GB), however large the images.
 
     Returns:
         ``(B, C, h, w)`` uint8 on ``flat``'s device.
     """
     if mode not in MODES:
         raise ValueError(f'`mode` must be one of {MODES}, got {mode!r}')
-    out_h, out_w = (int(s) for s in size)
     boxes = boxes.to(flat.device, torch.int64)
     top, left, h, w = boxes.unbind(1)
     if bool(((h < 1) | (w < 1) | (top < 0) | (left < 0) | (top + h > shapes[:, 0])
              | (left + w > shapes[:, 1])).any()):
         raise ValueError('`boxes` must lie inside their images (top, left >= 0, h, w >= 1)')
+    flips = flips.to(flat.device, torch.bool)
+    out_w = int(size[1])
+    chunks, start, tallest = [], 0, 0
+    for i, rows in enumerate(h.tolist()):
+        tallest = max(tallest, rows)
+        if i > start and (i + 1 - start) * tallest * out_w > max_elements:
+            chunks.append((start, i))
+            start, tallest = i, rows
+    chunks.append((start, len(h)))
+    return torch.cat([_crop_resize_flip(flat, offsets[a:b], shapes[a:b], boxes[a:b],
+                                        flips[a:b], size, mode) for a, b in chunks])
+
+
+def _crop_resize_flip(flat: Tensor, offsets: Tensor, shapes: Tensor, boxes: Tensor,
+                      flips: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
+    out_h, out_w = (int(s) for s in size)
+    top, left, h, w = boxes.unbind(1)
     if mode == 'cv2_bilinear':
         ix, wx = cv2_axis_taps(w, out_w, vertical=False)
         iy, wy = cv2_axis_taps(h, out_h, vertical=True)
@@ -177,7 +197,6 @@ def crop_resize_flip(flat: Tensor, offsets: Tensor, shapes: Tensor, boxes: Tenso
     else:
         ix, wx, px = pil_axis_taps(w, out_w, mode)
         iy, wy, py = pil_axis_taps(h, out_h, mode)
-    flips = flips.to(flat.device, torch.bool)
     ix = torch.where(flips[:, None, None], ix.flip(1), ix)
     wx = torch.where(flips[:, None, None], wx.flip(1), wx)
 

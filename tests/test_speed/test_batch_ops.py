@@ -65,10 +65,12 @@ def test_crop_resize_flip_is_bit_exact_with_the_cpu_crop(mode, interp, aa, out, 
     boxes, flips = torch.tensor(boxes), torch.tensor(flips)
     ref = np.stack(refs)
     batched = crop_resize_flip(*pack_images(imgs), boxes, flips, out, mode)
+    chunked = crop_resize_flip(*pack_images(imgs), boxes, flips, out, mode, max_elements=1)
     looped = crop_resize_flip_loop(imgs, boxes, flips, out, mode)
     assert batched.shape == (10, 3) + out and batched.dtype == torch.uint8
     np.testing.assert_array_equal(_to_hwc(batched), ref)
     np.testing.assert_array_equal(_to_hwc(looped), ref)
+    np.testing.assert_array_equal(_to_hwc(chunked), ref)  # one sample per chunk
 
 
 def test_crop_resize_rejects_a_box_outside_its_image():
