@@ -58,6 +58,11 @@ def _flip_draw(flip: MMCVRandomFlip) -> Callable[[], bool]:
     return lambda: bool(np.random.random_sample() < threshold)
 
 
+def _sampler(draw: Callable, to_slots: Callable) -> Callable:
+    """A sampler ``fn(results, height, width)`` for a draw that needs neither."""
+    return lambda results, height, width: to_slots(draw())
+
+
 def plan_view(pipeline: Sequence[Callable], where: str = 'view') -> Tuple[tuple, list]:
     """The view plan of a built CPU view pipeline, and a sampler per op.
 
@@ -79,20 +84,20 @@ def plan_view(pipeline: Sequence[Callable], where: str = 'view') -> Tuple[tuple,
                 raise ValueError(f'{where}: the device path flips horizontally with one '
                                  f'float prob, got {t!r}')
             flips.append(t)
-            samplers.append(lambda r, h, w, f=_flip_draw(t): (f(), ))
+            samplers.append(_sampler(_flip_draw(t), lambda flip: (flip, )))
             continue
         if isinstance(t, ColorJitter):
             records.append(('jitter', t.channel_order))
-            samplers.append(lambda r, h, w, f=_draw(t, 'sample_params'): ba.jitter_slots(f()))
+            samplers.append(_sampler(_draw(t, 'sample_params'), ba.jitter_slots))
         elif isinstance(t, RandomGrayscale):
             records.append(('gray', t.channel_order))
-            samplers.append(lambda r, h, w, f=_draw(t, 'do_gray'): ba.flag_slots(f()))
+            samplers.append(_sampler(_draw(t, 'do_gray'), ba.flag_slots))
         elif isinstance(t, GaussianBlur):
             records.append(('blur', int(t.kernel_size or 0)))
-            samplers.append(lambda r, h, w, f=_draw(t, 'sample_sigma'): ba.blur_slots(f()))
+            samplers.append(_sampler(_draw(t, 'sample_sigma'), ba.blur_slots))
         elif isinstance(t, Solarize):
             records.append(('solarize', t.threshold))
-            samplers.append(lambda r, h, w, f=_draw(t, 'do_solarize'): ba.flag_slots(f()))
+            samplers.append(_sampler(_draw(t, 'do_solarize'), ba.flag_slots))
         else:
             raise ValueError(f'{where}: {type(t).__name__} has no device version (supported '
                              'after the crop: RandomFlip, ColorJitter, RandomGrayscale, '
