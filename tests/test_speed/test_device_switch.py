@@ -18,6 +18,7 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 
 CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, 'configs/selfsup/**/*.py'),
                                       recursive=True) if '_base_' not in p)
+CONFIGS += sorted(glob.glob(os.path.join(ROOT, 'configs/demo/mocov2_*.py')))
 
 
 def _pipelines(dataset):
@@ -27,7 +28,7 @@ def _pipelines(dataset):
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: os.path.basename(p)[:-3])
-def test_every_selfsup_config_switches(path):
+def test_every_pretraining_config_switches(path):
     cfg = to_device_augment(Config.fromfile(path), decode='device')
     pipeline = _pipelines(cfg.train_dataloader.dataset)
     types = [t['type'] for t in pipeline]
