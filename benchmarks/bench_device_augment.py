@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_ccrop_pipeline import interleaved, make_jpegs  # noqa: E402
 
 import mmccrop.datasets  # noqa: E402,F401  (registers the transforms)
-from mmccrop.models.data_preprocessors.device_augment_switch import (  # noqa: E402
+from mmccrop.engine.runner.device_augment_runner import (  # noqa: E402
     rewrite_pipeline,
 )
 from mmccrop.registry import MODELS, TRANSFORMS  # noqa: E402

@@ -16,7 +16,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from mmccrop.models.data_preprocessors.device_augment_switch import rewrite_pipeline
+from mmccrop.engine.runner.device_augment_runner import rewrite_pipeline
 from mmccrop.registry import MODELS, TRANSFORMS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -83,7 +83,8 @@ def theirs_cfg(method: str, ours: dict) -> dict:
                 "mmpretrain's necks do not express; add its counterpart in tests/test_oracle/"
                 '_pair.py to compare like for like')
         bn_free = our_mlp.get('norm_cfg', BN1D) is None or (
-            our_mlp.get('with_hidden_norm', True) is False and not our_mlp.get('with_last_bn', True))
+            our_mlp.get('with_hidden_norm', True) is False
+            and not our_mlp.get('with_last_bn', True))
         if our_type == 'NonLinearNeck' and bn_free:
             # BN-free: Linear(bias) - ReLU - Linear(bias) is mmpretrain's MoCoV2Neck.
             if (our_mlp.get('num_layers', 2), our_mlp.get('with_bias'),

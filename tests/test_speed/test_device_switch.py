@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from mmccrop.models.data_preprocessors.device_augment_switch import (
+from mmccrop.engine.runner.device_augment_runner import (
     DeviceAugmentRunner,
     to_device_augment,
 )

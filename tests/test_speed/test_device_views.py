@@ -12,7 +12,7 @@ from mmengine.dataset import pseudo_collate
 from PIL import Image
 from scipy import stats
 
-from mmccrop.models.data_preprocessors.device_augment_switch import rewrite_pipeline
+from mmccrop.engine.runner.device_augment_runner import rewrite_pipeline
 from mmccrop.registry import MODELS, TRANSFORMS
 
 from ._fixtures import ROOT, textured
