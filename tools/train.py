@@ -37,7 +37,9 @@ def parse_args() -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Merge the command-line options into the config."""
-    cfg = Config.fromfile(args.config)
+    # Imports mmccrop first, so that `_base_ = 'mmccrop::...'` resolves.
+    from mmccrop.utils.config import load_config
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
