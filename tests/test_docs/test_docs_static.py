@@ -153,3 +153,10 @@ def test_cfg_options_name_keys_of_the_config(cmd):
     cfg = load(config)
     missing = [o for o in cfg_options(cmd.words) if not has_key(cfg, o.split('=')[0])]
     assert not missing, f'{cmd}: {config} has no {missing}'
+
+
+def test_one_invocation_style():
+    # The docs say once how to activate the environment; every command then calls
+    # `python`, never `.venv/bin/python` (docs/installation.md explains the alternative).
+    styles = [str(c) for c in COMMANDS if c.words[0].endswith('/python')]
+    assert not styles, styles
