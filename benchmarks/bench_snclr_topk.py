@@ -87,7 +87,7 @@ def _model_cfg(args) -> dict:
         positiveness=dict(type='CosinePositiveness'), loss_form='code')
 
 
-def bench_step(args, device: torch.device) -> None:
+def bench_step(args, device: torch.device) -> tuple:
     from mmengine.logging import MMLogger
 
     from mmccrop.registry import MODELS
@@ -138,6 +138,7 @@ def bench_step(args, device: torch.device) -> None:
     print(f'  step {1e3 * t_step:.1f} ms, top-K searches (2 per step) {1e3 * t_search:.2f} ms')
     print(f'  search / step = {100 * t_search / t_step:.2f} %, '
           f'search / rest of step = {100 * t_search / max(t_step - t_search, 1e-9):.2f} %')
+    return t_step, t_search
 
 
 def main() -> None:

@@ -57,7 +57,9 @@ def _in_prefix_scope(build_func):
             if scope != registry.scope:
                 cfg = type(cfg)(cfg)  # shallow copy: never mutate the user's config
                 cfg['_scope_'] = scope
-        return build_func(cfg, registry=registry, default_args=default_args)
+        # mmengine's runner builder takes no default_args: pass it only when given.
+        extra = {} if default_args is None else dict(default_args=default_args)
+        return build_func(cfg, registry=registry, **extra)
 
     return build
 

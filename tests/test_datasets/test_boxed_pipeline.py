@@ -1,19 +1,13 @@
 """The ccrop dataset configs' shape: BoxedDataset feeding ContrastiveCrop through our datasets."""
-import pickle
-
 import numpy as np
 import torch
+from _data_formats import write_cifar10
 
 from mmccrop.registry import DATASETS
 
 
 def _cifar(tmp_path, n=6):
-    folder = tmp_path / 'cifar-10-batches-py'
-    folder.mkdir()
-    rows = np.random.default_rng(0).integers(0, 256, (n, 3072), dtype=np.uint8)
-    with open(folder / 'test_batch', 'wb') as f:
-        pickle.dump({'data': rows, 'labels': list(range(n))}, f, protocol=2)
-    return str(tmp_path)
+    return write_cifar10(tmp_path, per_batch=1, n_test=n, labels={'test': range(n)}).root
 
 
 def test_boxes_steer_the_crops_of_a_wrapped_dataset(tmp_path):

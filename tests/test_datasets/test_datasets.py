@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from _data_formats import write_cifar10, write_cifar100, write_stl10, write_tiny_imagenet
 from mmengine.logging import MMLogger
 
 from mmccrop.datasets import CIFAR10, CIFAR100, STL10, ImageFolder, TinyImageNet200
@@ -141,51 +142,43 @@ def test_errors_after_loading_are_not_swallowed(folder):
 # --------------------------------------------------------------------------- #
 # CIFAR
 # --------------------------------------------------------------------------- #
-def _cifar_rows(n, seed):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, 3072), dtype=np.uint8)
-
-
 def _dump(obj, path):
     with open(path, 'wb') as f:
         pickle.dump(obj, f, protocol=2)
 
 
 def test_cifar10_reads_python_batches(tmp_path):
-    folder = tmp_path / 'cifar10' / 'cifar-10-batches-py'
-    folder.mkdir(parents=True)
-    rows = []
-    for i in range(1, 6):
-        r = _cifar_rows(3, i)
-        rows.append(r)
-        _dump({'batch_label': f'training batch {i} of 5', 'data': r,
-               'labels': [i % 10] * 3, 'filenames': ['x.png'] * 3}, folder / f'data_batch_{i}')
-    _dump({'data': _cifar_rows(2, 9), 'labels': [7, 8]}, folder / 'test_batch')
-    _dump({'label_names': [f'c{i}' for i in range(10)], 'num_cases_per_batch': 3},
-          folder / 'batches.meta')
-    ds = CIFAR10(data_root=str(tmp_path / 'cifar10'), split='train')
+    fake = write_cifar10(tmp_path / 'cifar10', per_batch=3, n_test=2,
+                         label_names=[f'c{i}' for i in range(10)])
+    ds = CIFAR10(data_root=fake.root, split='train')
     assert len(ds) == 15 and ds.metainfo['classes'][0] == 'c0'
+    # Batch files in order, images decoded from the R, G, B planes into BGR.
+    for i in range(15):
+        info = ds.get_data_info(i)
+        np.testing.assert_array_equal(info['img'], fake.images['train'][i][..., ::-1])
+        assert info['gt_label'] == fake.labels['train'][i]
     info = ds.get_data_info(4)  # batch 2, image 1
-    rgb = rows[1][1].reshape(3, 32, 32).transpose(1, 2, 0)
-    np.testing.assert_array_equal(info['img'], rgb[..., ::-1])  # BGR
-    assert info['img'].flags['C_CONTIGUOUS'] and info['gt_label'] == 2
+    assert info['img'].flags['C_CONTIGUOUS']
     # Each sample owns its image: editing it leaves the dataset untouched.
     info['img'][:] = 0
     assert ds.get_data_info(4)['img'].any()
-    test = CIFAR10(data_root=str(folder), split='test',
-                   pipeline=[dict(type='PackSelfSupInputs')])
-    assert len(test) == 2 and test[1]['data_samples'].gt_label.label.tolist() == [8]
+    folder = osp.join(fake.root, 'cifar-10-batches-py')
+    test = CIFAR10(data_root=folder, split='test', pipeline=[dict(type='PackSelfSupInputs')])
+    assert len(test) == 2
+    assert test[1]['data_samples'].gt_label.label.tolist() == [fake.labels['test'][1]]
     assert test[1]['inputs'][0].shape == (3, 32, 32)
 
 
 def test_cifar100_reads_fine_labels(tmp_path):
-    folder = tmp_path / 'cifar-100-python'
-    folder.mkdir()
-    _dump({'data': _cifar_rows(4, 0), 'fine_labels': [5, 99, 0, 1], 'coarse_labels': [0] * 4},
-          folder / 'train')
-    ds = CIFAR100(data_root=str(tmp_path), split='train')
+    fake = write_cifar100(tmp_path, n_train=4, labels={'train': [5, 99, 0, 1]}, write_meta=False)
+    ds = CIFAR100(data_root=fake.root, split='train')
     assert [ds.get_data_info(i)['gt_label'] for i in range(4)] == [5, 99, 0, 1]
+    np.testing.assert_array_equal(ds.get_data_info(1)['img'], fake.images['train'][1][..., ::-1])
     assert len(ds.metainfo['classes']) == 100 and ds.metainfo['classes'][99] == 'worm'
+    # With the meta file, its fine label names win.
+    write_cifar100(tmp_path / 'meta', n_train=1)
+    assert CIFAR100(data_root=str(tmp_path / 'meta'), split='test').metainfo['classes'][3] == \
+        'fine_3'
 
 
 def test_cifar_refuses_pickles_that_run_code(tmp_path):
@@ -210,27 +203,11 @@ def test_cifar_bad_split_and_missing_files(tmp_path):
 # --------------------------------------------------------------------------- #
 # STL-10
 # --------------------------------------------------------------------------- #
-def _stl_images(n, seed):
-    """n RGB images (H, W, C) and their bytes in STL's column-major layout."""
-    rgb = np.random.default_rng(seed).integers(0, 256, (n, 96, 96, 3), dtype=np.uint8)
-    raw = rgb.transpose(0, 3, 2, 1).tobytes()  # (N, C, W, H) in C order = column-major CHW
-    return rgb, raw
-
-
 @pytest.fixture
 def stl_root(tmp_path):
-    folder = tmp_path / 'stl10_binary'
-    folder.mkdir()
-    train, raw = _stl_images(3, 0)
-    (folder / 'train_X.bin').write_bytes(raw)
-    (folder / 'train_y.bin').write_bytes(bytes([1, 10, 4]))
-    test, raw = _stl_images(2, 1)
-    (folder / 'test_X.bin').write_bytes(raw)
-    (folder / 'test_y.bin').write_bytes(bytes([2, 3]))
-    unl, raw = _stl_images(4, 2)
-    (folder / 'unlabeled_X.bin').write_bytes(raw)
-    (folder / 'class_names.txt').write_text('\n'.join(f'k{i}' for i in range(10)) + '\n')
-    return tmp_path, dict(train=train, test=test, unlabeled=unl)
+    fake = write_stl10(tmp_path, n_train=3, n_test=2, n_unlabeled=4,
+                       labels={'train': [0, 9, 3]}, class_names=[f'k{i}' for i in range(10)])
+    return tmp_path, {k: v for k, v in fake.images.items()}
 
 
 def test_stl10_reads_binaries_and_joins_splits(stl_root):
@@ -269,34 +246,33 @@ def test_stl10_validates(stl_root, tmp_path):
 @pytest.fixture
 def tiny_root(tmp_path):
     root = tmp_path / 'tiny-imagenet-200'
-    wnids = ['n09', 'n01']
-    (root).mkdir()
-    (root / 'wnids.txt').write_text('\n'.join(wnids) + '\n')
-    (root / 'words.txt').write_text('n01\tgoldfish\nn09\tcliff, drop\n')
-    for k, w in enumerate(wnids):
-        for j in range(2):
-            _write_img(str(root / 'train' / w / 'images' / f'{w}_{j}.JPEG'), 10 * k + j, (64, 64))
-        (root / 'train' / w / f'{w}_boxes.txt').write_text(
-            f'{w}_0.JPEG\t0\t16\t31\t63\n{w}_1.JPEG\t8\t8\t55\t55\n')
-    _write_img(str(root / 'val' / 'images' / 'val_0.JPEG'), 50, (64, 64))
-    _write_img(str(root / 'val' / 'images' / 'val_1.JPEG'), 60, (64, 64))
-    (root / 'val' / 'val_annotations.txt').write_text(
-        'val_0.JPEG\tn09\t0\t0\t63\t31\nval_1.JPEG\tn01\t16\t16\t47\t47\n')
-    _write_img(str(root / 'test' / 'images' / 'test_0.JPEG'), 70, (64, 64))
-    return root
+    fake = write_tiny_imagenet(root, wnids=('n09', 'n01'), per_class=2, n_val=2, n_test=1,
+                               words={'n01': 'goldfish', 'n09': 'cliff, drop'})
+    return root, fake
+
+
+def _box(pixels):
+    """Inclusive pixel box on a 64x64 image -> the normalised box the dataset gives."""
+    x0, y0, x1, y1 = (float(v) for v in pixels)
+    return [x0 / 64, y0 / 64, (x1 + 1) / 64, (y1 + 1) / 64]
 
 
 def test_tiny_imagenet_splits(tiny_root):
+    tiny_root, fake = tiny_root
     train = TinyImageNet200(data_root=str(tiny_root), split='train', pipeline=PIPE)
     assert train.metainfo['classes'] == ('n01', 'n09')  # sorted wnids
     assert len(train) == 4
     infos = [train.get_data_info(i) for i in range(4)]
-    assert [d['gt_label'] for d in infos] == [0, 0, 1, 1]
-    np.testing.assert_allclose(infos[0]['gt_bbox'], [0, 16 / 64, 32 / 64, 1.0])
+    assert [d['gt_label'] for d in infos] == [0, 0, 1, 1] == fake.labels['train'].tolist()
+    assert [osp.basename(d['img_path']) for d in infos] == \
+        ['n01_0.JPEG', 'n01_1.JPEG', 'n09_0.JPEG', 'n09_1.JPEG']
+    for info, box in zip(infos, fake.boxes['train']):
+        np.testing.assert_allclose(info['gt_bbox'], _box(box), rtol=1e-6)
     assert train[3]['inputs'][0].shape == (3, 8, 8)
     val = TinyImageNet200(data_root=str(tiny_root), split='val')
-    assert [val.get_data_info(i)['gt_label'] for i in range(2)] == [1, 0]
-    np.testing.assert_allclose(val.get_data_info(1)['gt_bbox'], [0.25, 0.25, 0.75, 0.75])
+    assert [val.get_data_info(i)['gt_label'] for i in range(2)] == fake.labels['val'].tolist()
+    np.testing.assert_allclose(val.get_data_info(1)['gt_bbox'], _box(fake.boxes['val'][1]),
+                               rtol=1e-6)
     test = TinyImageNet200(data_root=str(tiny_root), split='test')
     assert len(test) == 1 and test.get_data_info(0)['gt_label'] == -1
     assert train.class_names()['n09'] == 'cliff, drop'
@@ -306,6 +282,7 @@ def test_tiny_imagenet_splits(tiny_root):
 
 def test_tiny_imagenet_sorted_val_folders(tiny_root):
     import shutil
+    tiny_root, _ = tiny_root
     shutil.rmtree(tiny_root / 'val')
     _write_img(str(tiny_root / 'val' / 'n09' / 'images' / 'v.JPEG'), 1, (64, 64))
     val = TinyImageNet200(data_root=str(tiny_root), split='val')
@@ -318,10 +295,8 @@ def test_in_memory_dataset_in_forked_workers(tmp_path):
     from mmengine.dataset import pseudo_collate, worker_init_fn
     from torch.utils.data import DataLoader
 
-    folder = tmp_path / 'cifar-10-batches-py'
-    folder.mkdir()
-    _dump({'data': _cifar_rows(8, 0), 'labels': list(range(8))}, folder / 'test_batch')
-    ds = CIFAR10(data_root=str(tmp_path), split='test', pipeline=[
+    fake = write_cifar10(tmp_path, n_test=8, labels={'test': range(8)})
+    ds = CIFAR10(data_root=fake.root, split='test', pipeline=[
         dict(type='MultiView', num_views=2,
              transforms=[[dict(type='ContrastiveCrop', size=16, alpha=0.6)]]),
         dict(type='PackSelfSupInputs')])

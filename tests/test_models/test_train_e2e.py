@@ -1,10 +1,10 @@
 """Real configs through mmengine's Runner on a fabricated CIFAR-10 (CPU, tiny)."""
 import os
-import pickle
 
 import numpy as np
 import pytest
 import torch
+from _data_formats import write_cifar10
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -12,16 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _fake_cifar10(root):
-    folder = root / 'cifar-10-batches-py'
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
-    for name in names:
-        batch = {'data': rng.integers(0, 256, (4, 3072), dtype=np.uint8),
-                 'labels': rng.integers(0, 10, 4).tolist()}
-        with open(folder / name, 'wb') as f:
-            pickle.dump(batch, f)
-    return str(root)
+    return write_cifar10(root, per_batch=4, n_test=4).root
 
 
 def _cfg(name, tmp_path):

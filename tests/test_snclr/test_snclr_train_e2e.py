@@ -1,10 +1,10 @@
 """The SNCLR CIFAR-10 configs through mmengine's Runner on a fabricated CIFAR-10."""
 import os
-import pickle
 
 import numpy as np
 import pytest
 import torch
+from _data_formats import write_cifar10
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -13,15 +13,7 @@ N_PER_BATCH = 4  # 5 training batches: 20 images
 
 
 def _fake_cifar10(root):
-    folder = root / 'cifar-10-batches-py'
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
-        batch = {'data': rng.integers(0, 256, (N_PER_BATCH, 3072), dtype=np.uint8),
-                 'labels': rng.integers(0, 10, N_PER_BATCH).tolist()}
-        with open(folder / name, 'wb') as f:
-            pickle.dump(batch, f)
-    return str(root)
+    return write_cifar10(root, per_batch=N_PER_BATCH, n_test=N_PER_BATCH).root
 
 
 def _cfg(name, tmp_path):

@@ -1,3 +1,4 @@
+from .device_augment import DeviceAugmentPreprocessor
 from .selfsup_preprocessor import SelfSupDataPreprocessor
 
-__all__ = ['SelfSupDataPreprocessor']
+__all__ = ['SelfSupDataPreprocessor', 'DeviceAugmentPreprocessor']

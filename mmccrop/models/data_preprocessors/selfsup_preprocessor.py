@@ -22,6 +22,11 @@ class SelfSupDataPreprocessor(ImgDataPreprocessor):
         bgr_to_rgb: Flip the channel order (images are loaded as BGR by cv2).
         rgb_to_bgr: The opposite flip.
         non_blocking: Non-blocking device copies.
+        channels_last: Return each view in ``torch.channels_last`` memory
+            format.  Convolutions then run NHWC (cuDNN / oneDNN propagate
+            the format through the network), which is faster with tensor
+            cores and AMP; the loss is the same up to float rounding
+            (``docs/speed.md``).
 
     Returns (from ``forward``): ``dict(inputs=[view0, view1, ...],
     data_samples=[...])`` with each view a float ``(B, C, H, W)`` tensor.
@@ -32,9 +37,11 @@ class SelfSupDataPreprocessor(ImgDataPreprocessor):
                  std: Optional[Sequence[Union[float, int]]] = None,
                  bgr_to_rgb: bool = False,
                  rgb_to_bgr: bool = False,
-                 non_blocking: bool = False) -> None:
+                 non_blocking: bool = False,
+                 channels_last: bool = False) -> None:
         super().__init__(mean=mean, std=std, bgr_to_rgb=bgr_to_rgb,
                          rgb_to_bgr=rgb_to_bgr, non_blocking=non_blocking)
+        self.channels_last = bool(channels_last)
 
     def _one_view(self, view: Union[torch.Tensor, List[torch.Tensor]]) -> torch.Tensor:
         batch = view if isinstance(view, torch.Tensor) else torch.stack(list(view))
@@ -46,8 +53,13 @@ class SelfSupDataPreprocessor(ImgDataPreprocessor):
         batch = batch.float()
         if self._enable_normalize:
             batch = (batch - self.mean) / self.std
+        if self.channels_last and batch.dim() == 4:
+            batch = batch.contiguous(memory_format=torch.channels_last)
         return batch
 
+    # Kept out of torch.compile (mmengine's ``compile`` compiles ``train_step``):
+    # moving data samples deep-copies their numpy metainfo, which dynamo cannot trace.
+    @torch.compiler.disable
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs = data['inputs']

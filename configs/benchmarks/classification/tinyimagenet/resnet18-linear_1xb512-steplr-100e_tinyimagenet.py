@@ -10,7 +10,9 @@ model = dict(
     num_classes=200,
     data_preprocessor=dict(mean=[122.451, 114.2655, 101.3625], std=[58.701, 57.7575, 57.681]))
 
+# Tiny-ImageNet is a folder of JPEGs (CIFAR's pipelines start from decoded arrays).
 train_pipeline = [
+    dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', size=64, scale=(0.08, 1.0)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSelfSupInputs', meta_keys=[]),
@@ -18,6 +20,8 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(type='TinyImageNet200', data_root='data/tiny-imagenet-200',
                  pipeline=train_pipeline))
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSelfSupInputs', meta_keys=[])]
 val_dataloader = dict(
-    dataset=dict(type='TinyImageNet200', data_root='data/tiny-imagenet-200', split='val'))
+    dataset=dict(type='TinyImageNet200', data_root='data/tiny-imagenet-200', split='val',
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
