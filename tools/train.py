@@ -62,7 +62,7 @@ def build_config(args: argparse.Namespace) -> Config:
                                  f'got "{optim_wrapper}" in {args.config}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.auto_scale_lr:
+    if getattr(args, 'auto_scale_lr', False):  # Namespaces built by hand may lack it
         if 'base_batch_size' not in (cfg.get('auto_scale_lr') or {}):
             raise ValueError(f'--auto-scale-lr needs auto_scale_lr.base_batch_size in '
                              f'{args.config} (the total batch its learning rate is for)')
