@@ -7,7 +7,7 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 
@@ -34,9 +34,10 @@ def main() -> None:
     args = parse_args()
     import mmccrop  # noqa: F401  (version checks, safe checkpoint globals)
     from mmccrop.utils import register_all_modules
+    from mmccrop.utils.config import load_config
     register_all_modules(init_default_scope=False)
 
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

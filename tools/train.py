@@ -22,6 +22,10 @@ def parse_args() -> argparse.Namespace:
         help='resume from this checkpoint; with no value, from the latest one in work_dir')
     parser.add_argument('--amp', action='store_true', help='mixed-precision training')
     parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate linearly from auto_scale_lr.base_batch_size to the '
+        'total batch (GPUs x train_dataloader.batch_size)')
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, as key=value pairs (xxx=yyy)')
     parser.add_argument(
@@ -37,7 +41,9 @@ def parse_args() -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Merge the command-line options into the config."""
-    cfg = Config.fromfile(args.config)
+    # Imports mmccrop first, so that `_base_ = 'mmccrop::...'` resolves.
+    from mmccrop.utils.config import load_config
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -56,6 +62,11 @@ def build_config(args: argparse.Namespace) -> Config:
                                  f'got "{optim_wrapper}" in {args.config}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if getattr(args, 'auto_scale_lr', False):  # Namespaces built by hand may lack it
+        if 'base_batch_size' not in (cfg.get('auto_scale_lr') or {}):
+            raise ValueError(f'--auto-scale-lr needs auto_scale_lr.base_batch_size in '
+                             f'{args.config} (the total batch its learning rate is for)')
+        cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
