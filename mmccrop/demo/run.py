@@ -23,7 +23,7 @@ def pair_rates(opts: DemoOptions, results: List[Dict], console: Console) -> List
     seed = opts.seeds[0]
     ccrops = [r for r in results if r['mode'] == 'ccrop']
     jobs = [('rcrop', 'rcrop', 'rcrop', 'config', None)]
-    jobs += [(f'ccrop, refreshed boxes (seed {r["seed"]})', f'ccrop {r["seed"]}', 'ccrop',
+    jobs += [(f'ccrop, refreshed boxes (seed {r["seed"]})', f'ccrop (seed {r["seed"]})', 'ccrop',
               'stored', r['checkpoint']) for r in ccrops]
     jobs.append(('ccrop, true boxes (reference)', 'true boxes', 'ccrop', 'true', None))
     log = osp.join(opts.work_dir, 'pair_rate.log')
