@@ -42,9 +42,12 @@ def _without_times(lines):
     return out
 
 
-def _cells(report, start):
-    row = next(line for line in report.splitlines() if line.startswith(start))
+def _split(row):
     return [c.strip() for c in row.strip('|').split('|')]
+
+
+def _cells(report, start):
+    return _split(next(line for line in report.splitlines() if line.startswith(start)))
 
 
 @pytest.mark.slow
@@ -67,18 +70,20 @@ def test_demo_smoke_prints_one_line_per_stage_and_the_same_figures_twice(tmp_pat
     assert 'source: mmccrop' in (out_dir / 'transfer' / 'prepare.log').read_text()
 
     report = (out_dir / 'report.md').read_text()
-    assert len([line for line in report.splitlines() if line.startswith(('| rcrop |',
-                                                                         '| ccrop |'))]) == 2
-    ccrop = _cells(report, '| ccrop |')
+    runs = [line for line in report.splitlines() if line.startswith(('| rcrop | 0 |',
+                                                                     '| ccrop | 0 |'))]
+    assert len(runs) == 2, report
+    ccrop = _cells(report, '| ccrop | 0 |')
     assert 0.0 <= float(ccrop[3]) <= 100.0
     assert 0.0 < float(ccrop[4]) <= 1.0 and 0.0 < float(ccrop[5]) <= 1.0
     assert 'Box refreshes (ccrop, seed 0)' in report and '| 1 |' in report  # after epoch 1
     assert 'queries has a sampling standard error' in report
     assert 'Why the loss first rises' in report
     # the false-positive pair rate of each crop law, from the pipeline as configured
-    for label in ('| rcrop | ', '| ccrop, refreshed boxes (seed 0) | ',
-                  '| ccrop, true boxes (reference) | '):
-        cells = _cells(report, label)
+    pairs = {c[0]: c for c in (_split(line) for line in report.splitlines() if '(SE ' in line)}
+    assert list(pairs) == ['rcrop', 'ccrop, refreshed boxes (seed 0)',
+                           'ccrop, true boxes (reference)'], report
+    for cells in pairs.values():
         assert 0.0 <= float(cells[1].split()[0]) <= 100.0 and cells[3] == '16', cells
     for png in ('loss_curves.png', 'box_quality.png', 'box_grid.png', 'crop_pairs.png',
                 'sample_0.png'):
