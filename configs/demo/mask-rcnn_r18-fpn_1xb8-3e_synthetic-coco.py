@@ -4,8 +4,10 @@
 #   python tools/data/export_synthetic.py data/synthetic --formats coco
 # Load a converted backbone with
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
-# (tools/model_converters/extract_backbone.py writes it). Only sizes, widths, the
-# schedule and the data paths differ from the benchmark config.
+# (tools/model_converters/extract_backbone.py writes it), or train from a random
+# initialisation, the baseline the demo sets the pretrained AP against, with
+#   --cfg-options model.backbone.init_cfg=None
+# Only sizes, widths, the schedule and the data paths differ from the benchmark config.
 _base_ = ['../benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py']
 
 data_root = 'data/synthetic/coco/'

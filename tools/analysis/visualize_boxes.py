@@ -4,7 +4,7 @@ One row per sample: the image; the heatmap (last backbone stage, channel
 sum, min-max, bilinear upsampling, exactly what ``BoxRefreshHook`` uses)
 over the image with the thresholded box (yellow), the ground-truth box
 (green, dashed) when the dataset has ``gt_bbox`` and, when the checkpoint
-holds them, the box stored in it (white, dotted).  The title gives the box
+holds them, the box stored in it (magenta, dotted).  The title gives the box
 IoU with the ground truth and the full-image baseline.
 
 The dataset is the config's ``train_dataloader.dataset`` (or
@@ -42,6 +42,8 @@ from mmccrop.functional.localization import (
 )
 from mmccrop.registry import DATASETS, MODELS
 from mmccrop.utils import register_all_modules, safe_torch_load
+
+STORED_COLOUR = 'magenta'  # not in the jet colour map of the heatmap
 
 
 def parse_args(argv=None):
@@ -189,16 +191,22 @@ def draw(rows, threshold, out):
                 rect(ax, row['gt'], edgecolor='lime', linewidth=1.5, linestyle='--')
             title += f'\nIoU gt {row["iou"]:.2f} (full image {row["iou_full"]:.2f})'
         if row['stored'] is not None:
-            rect(ax_row[1], row['stored'], edgecolor='white', linewidth=1.2, linestyle=':')
+            rect(ax_row[1], row['stored'], edgecolor=STORED_COLOUR, linewidth=1.5,
+                 linestyle=':')
         ax_row[1].set_title(title, fontsize=9)
         for ax in ax_row:
             ax.set_xticks([])
             ax.set_yticks([])
-    legend = [patches.Patch(edgecolor='yellow', fill=False, label='heatmap box'),
-              patches.Patch(edgecolor='lime', fill=False, linestyle='--', label='ground truth'),
-              patches.Patch(edgecolor='gray', fill=False, linestyle=':',
-                            label='stored in checkpoint')]
-    fig.legend(handles=legend, loc='lower center', ncol=3, fontsize=8, frameon=False)
+    # A legend entry only for what some panel shows, in the colour it is drawn in.
+    legend = [patches.Patch(edgecolor='yellow', fill=False, label='box from this heatmap')]
+    if any(row['gt'] is not None for row in rows):
+        legend.append(patches.Patch(edgecolor='lime', fill=False, linestyle='--',
+                                    label='true box'))
+    if any(row['stored'] is not None for row in rows):
+        legend.append(patches.Patch(edgecolor=STORED_COLOUR, fill=False, linestyle=':',
+                                    label='box stored in the checkpoint (last refresh)'))
+    fig.legend(handles=legend, loc='lower center', ncol=len(legend), fontsize=8,
+               frameon=False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     out_dir = os.path.dirname(os.path.abspath(out))
     os.makedirs(out_dir, exist_ok=True)

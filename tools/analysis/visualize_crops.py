@@ -118,9 +118,10 @@ def draw(img, box, args, out_path):
             if j == 0:
                 ax.set_title(f'pair {i + 1}', fontsize=8, loc='left')
 
-    fig.suptitle(f'ContrastiveCrop: size {args.size}, scale {tuple(args.scale)}, '
-                 f'ratio ({args.ratio[0]:.3g}, {args.ratio[1]:.3g}), alpha {args.alpha}, '
-                 f'box {tuple(round(v, 3) for v in box)}', fontsize=10)
+    title = (f'ContrastiveCrop on a {width}x{height} px image: views resized to '
+             f'{args.size} px, scale {tuple(args.scale)}, ratio ({args.ratio[0]:.3g}, '
+             f'{args.ratio[1]:.3g}), alpha {args.alpha}, box {tuple(round(v, 3) for v in box)}')
+    fig.suptitle(f'{args.title}\n{title}' if args.title else title, fontsize=10)
     # Write to a temporary file and move it into place: no partial PNG on failure.
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
@@ -145,13 +146,17 @@ def parse_args(argv=None):
     parser.add_argument('--yxyx', action='store_true',
                         help="--box is in the authors' (y0, x0, y1, x1) order")
     parser.add_argument('--alpha', type=float, default=0.6)
-    parser.add_argument('--size', type=int, default=112, help='view size in pixels')
+    parser.add_argument('--size', type=int, default=112,
+                        help='side the views are resized to, in pixels (the config\'s crop '
+                        'size)')
     parser.add_argument('--scale', type=float, nargs=2, default=(0.2, 1.0))
     parser.add_argument('--ratio', type=float, nargs=2, default=(3 / 4, 4 / 3))
     parser.add_argument('--num-pairs', type=int, default=4)
     parser.add_argument('--num-centres', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--dpi', type=int, default=100)
+    parser.add_argument('--title', default=None,
+                        help='a first title line saying what the image and box are')
     return parser.parse_args(argv)
 
 
