@@ -174,6 +174,9 @@ def _test_pipeline(cfg):
 
 
 PROBES = {
+    'vit_warmup': lambda c, p: [c.param_scheduler[0]['start_factor'],
+                                c.param_scheduler[0]['end'] - c.param_scheduler[0]['begin']],
+    'mixing': lambda c, p: [a['alpha'] for a in c.model.train_cfg['augments']],
     'gpus_x_batch': lambda c, p: f'{_gpus(p)}x{c.train_dataloader.batch_size}',
     'total_batch': lambda c, p: _gpus(p) * c.train_dataloader.batch_size,
     'warmup_epochs': lambda c, p: sum(s['end'] - s.get('begin', 0) for s in c.param_scheduler

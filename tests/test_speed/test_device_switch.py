@@ -63,6 +63,9 @@ def _tiny(cfg, tmp_path, work):
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10 ** 6)
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    # mmengine hands a Runner the existing visualizer of the same name (and its save
+    # dir): a name of its own keeps this run's vis_data in its own work dir.
+    cfg.visualizer.name = cfg.experiment_name = f'device_{work}_{tmp_path.name}'
     cfg.launcher = 'none'
     cfg.model.queue_len = 16
     return cfg
