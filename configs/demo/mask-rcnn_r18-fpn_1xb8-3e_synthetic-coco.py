@@ -51,6 +51,7 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),  # epochs, below
     dataset=dict(data_root=data_root, metainfo=dict(classes=classes),
                  ann_file='annotations/instances_train2017.json',
                  data_prefix=dict(img='train2017/'), pipeline=train_pipeline))
@@ -64,12 +65,17 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
+# Counted in epochs (the benchmark config counts detectron2's iterations): 3 epochs.
 max_epochs = 3
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[2],
          gamma=0.1),
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02))
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
+default_hooks = dict(
+    logger=dict(interval=10, log_metric_by_epoch=True),
+    checkpoint=dict(by_epoch=True, interval=max_epochs))
+log_processor = dict(by_epoch=True)
