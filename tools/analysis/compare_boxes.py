@@ -137,7 +137,7 @@ def draw(rows: List[dict], labels: Sequence[str], title: str, out: str, save) ->
 
             box = row['boxes'][k]
             text = f'sample {row["idx"]}: area {float(box_area(box)):.2f}'
-            if row['gt'] is not None and not row['is_gt'][k]:
+            if row['gt'] is not None and not any(row['is_gt']):  # else gt has its column
                 _rect(ax, row['gt'], w, h, edgecolor='lime', linewidth=1.5, linestyle='--')
                 text += f', IoU gt {float(box_iou(box, row["gt"])):.2f}'
             if k == 1:
@@ -148,7 +148,7 @@ def draw(rows: List[dict], labels: Sequence[str], title: str, out: str, save) ->
             ax.set_xticks([])
             ax.set_yticks([])
     legend = [patches.Patch(edgecolor=c, fill=False, label=lab) for c, lab in zip(COLOURS, labels)]
-    if any(r['gt'] is not None and not all(r['is_gt']) for r in rows):
+    if any(r['gt'] is not None and not any(r['is_gt']) for r in rows):
         legend.append(patches.Patch(edgecolor='lime', fill=False, linestyle='--',
                                     label='true box (gt_bbox)'))
     fig.suptitle(title, fontsize=9)

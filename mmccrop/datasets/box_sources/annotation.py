@@ -139,7 +139,7 @@ class AnnotationBoxes(BaseBoxSource):
                 problem = box_problem(box)
                 if problem:
                     raise ValueError(f'AnnotationBoxes (gt_bbox): sample {row}: gt_bbox '
-                                     f'{box.tolist()} {problem}')
+                                     f'{[float(f"{v:.6g}") for v in box]} {problem}')
             boxes[row] = combine_boxes(gt, self.rule)
         if lacking.any() and self.missing == 'error':
             rows = np.flatnonzero(lacking)

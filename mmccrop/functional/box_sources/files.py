@@ -201,6 +201,8 @@ def _read_csv(data: bytes, name: str):
 
 
 def _read_npz(data: bytes, name: str):
+    if not data.startswith((b'PK\x03\x04', b'PK\x05\x06')):
+        raise ValueError(f'box file {name!r} is not an .npz archive (no zip header)')
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
         arrays = {k: npz[k] for k in npz.files}
