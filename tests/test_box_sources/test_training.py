@@ -157,3 +157,15 @@ def test_crops_from_file_boxes_are_contrastive_crop_draws(tmp_path):
         got = [tuple(int(v) for v in (b[1], b[0], b[3] - b[1], b[2] - b[0]))
                for b in out.crop_bbox]
         assert got == expected
+
+
+def test_schedule_line_names_the_source_and_does_not_warn_of_whole_image_boxes():
+    from mmccrop.engine.hooks.box_refresh_text import describe_schedule
+
+    text, warnings = describe_schedule(0, None, 10, source="FileBoxes(file='b.csv')")
+    assert text.endswith("(interval=None): they stay the boxes of FileBoxes(file='b.csv').")
+    assert warnings == []
+    _, warnings = describe_schedule(0, None, 10)  # no source: the whole image, never narrowed
+    assert len(warnings) == 1 and 'init_box is the whole image' in warnings[0]
+    _, warnings = describe_schedule(0, 20, 10, source="FileBoxes(file='b.csv')")
+    assert "with the boxes of FileBoxes(file='b.csv') only" in warnings[0]

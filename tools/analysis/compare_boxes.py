@@ -164,8 +164,11 @@ def _rect(ax, box, w: int, h: int, **style) -> None:
                                    fill=False, **style))
 
 
-def title_of(labels: Sequence[str], figures: List[str], n_drawn: int) -> str:
+def title_of(labels: Sequence[str], figures: List[str], n_drawn: int,
+             checkpoint: Optional[str] = None) -> str:
     head = ' vs '.join(labels) + f': {n_drawn} samples'
+    if checkpoint:
+        head += f' (checkpoint {osp.basename(checkpoint)})'
     return head + '\n' + figures[-1] if len(labels) == 2 else head + '\n' + figures[0]
 
 
@@ -231,7 +234,8 @@ def run(args, dataset, model, indices, images, initial, stored, settings, locali
     figures = report(labels, boxes, gt, args.iou_over, [s == 'gt' for s in specs])
     heats = [heat if s == 'heatmap' else None for s in specs]
     rows = drawn_rows(indices, images, boxes, heats, gt, specs, args.display_size)
-    draw(rows, labels, title_of(labels, figures, len(rows)), args.out, save)
+    draw(rows, labels, title_of(labels, figures, len(rows), args.checkpoint), args.out,
+         save)
     for line in figures:
         print(line)
     print(f'wrote {args.out}: {len(rows)} samples')
