@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 import torch
 from test_boxes._tiny import BoxTestNet
@@ -100,3 +101,37 @@ def test_bad_sources_are_refused(tmp_path, tool, setup):
     with pytest.raises(ValueError, match='--boxes stored: the checkpoint holds no ccrop_boxes'):
         tool.main([str(cfg), '--boxes', 'stored', '--device', 'cpu',
                    '--out', str(tmp_path / 'x.png')])
+
+
+class _TokenBackbone(torch.nn.Module):
+    """A ViT stand-in: patch tokens are the patches' brightness, after a class token."""
+    num_extra_tokens = 1
+
+    def __init__(self):
+        super().__init__()
+        self.out_type = 'cls_token'
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        patches = torch.nn.functional.avg_pool2d(x, 8).flatten(2).transpose(1, 2)  # (B, L, 3)
+        tokens = torch.cat([patches.mean(1, keepdim=True), patches], 1) * self.scale
+        return (tokens[:, 0] if self.out_type == 'cls_token' else tokens, )
+
+
+class _TinyViT(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = _TokenBackbone()
+
+    def extract_feat(self, inputs):
+        return self.backbone(inputs)
+
+
+def test_heatmaps_of_a_vit_are_drawn_from_its_patch_tokens(tool):
+    """The figure reads ViT features as the refresh does (it called extract_feat
+    itself before, and got the class token of a ViT)."""
+    img = np.zeros((32, 32, 3), np.uint8)
+    img[8:16, 16:24] = 255  # one bright patch of the 4x4 grid
+    heat, boxes, degenerate = tool.localise(_TinyViT(), [img], 0.5, (32, 32))
+    assert heat.shape == (1, 32, 32) and not degenerate.any()
+    assert torch.allclose(boxes, torch.tensor([[0.5, 0.25, 0.75, 0.5]]))
