@@ -125,6 +125,9 @@ class BoxedDataset:
                              "fixed box with a source, use dict(type='FixedBox', box=...))")
         self.box_source = BOX_SOURCES.build(box_source) if isinstance(box_source, dict) \
             else box_source
+        if self.box_source is not None and not callable(self.box_source):
+            raise TypeError('BoxedDataset: box_source must be a config dict or a box source, '
+                            f'got {box_source!r}')
         self._initial: Optional[torch.Tensor] = None  # the source's boxes
         self._boxes: Optional[torch.Tensor] = None
         self._active: Optional[torch.Tensor] = None

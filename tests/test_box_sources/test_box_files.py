@@ -162,6 +162,9 @@ def test_unknown_images_and_images_without_a_box_follow_the_named_policies(tmp_p
         FileBoxes(file='boxes.txt')
     with pytest.raises(ValueError, match=r"FileBoxes: missing must be one of"):
         FileBoxes(file='boxes.csv', missing='skip')
+    with pytest.raises(TypeError, match="box_source must be a config dict or a box source, "
+                                        "got 'boxes.csv'"):
+        _dataset(box_source='boxes.csv')
     with pytest.raises(ValueError, match='init_box or box_source, not both'):
         _dataset(init_box=(0.25, 0.25, 0.75, 0.75),
                  box_source=dict(type='FileBoxes', file=path))
