@@ -36,7 +36,7 @@ __all__ = [
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
     'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
-    'INFERENCERS', 'FUNCTIONS'
+    'INFERENCERS', 'FUNCTIONS', 'BOX_SOURCES'
 ]
 
 
@@ -103,3 +103,9 @@ VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, _VIS)
 LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, _ENGINE)
 INFERENCERS = _child('inferencer', MMENGINE_INFERENCERS, _ENGINE)
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, _DATA)
+
+# Where ContrastiveCrop's initial boxes come from (``BoxedDataset(box_source=...)``).
+# mmengine has no such root, so this one is a root of its own, like mmpretrain's
+# BATCH_AUGMENTS; its scope is mmccrop.
+BOX_SOURCES = Registry('box source', scope='mmccrop',
+                       locations=['mmccrop.datasets.box_sources'])

@@ -1,4 +1,5 @@
 # Importing the modules fills the DATASETS and TRANSFORMS registries.
+from .box_sources import AnnotationBoxes, FileBoxes, FixedBox  # noqa: F401
 from .boxed_dataset import BoxedDataset  # noqa: F401
 from .cifar import CIFAR10, CIFAR100  # noqa: F401
 from .image_folder import ImageFolder  # noqa: F401

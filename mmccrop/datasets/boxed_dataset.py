@@ -8,7 +8,9 @@ import torch
 from mmengine.dataset import ClassBalancedDataset, ConcatDataset, RepeatDataset
 from mmengine.logging import print_log
 
-from mmccrop.registry import DATASETS
+from mmccrop.registry import BOX_SOURCES, DATASETS
+
+from .box_sources import BaseBoxSource, summary
 
 BoxLike = Sequence[float]
 
@@ -92,6 +94,14 @@ class BoxedDataset:
         dataset: The dataset, or its config.
         init_box: The box every sample starts with (``(0, 0, 1, 1)``: whole
             image; ``(0.25, 0.25, 0.75, 0.75)``: SimCCrop's fixed box).
+        box_source: Where each sample's initial box comes from instead of
+            ``init_box``: a config (``BOX_SOURCES`` registry) or a source,
+            e.g. ``dict(type='AnnotationBoxes', format='coco', ann_file=...)``
+            or ``dict(type='FileBoxes', file='boxes.csv')`` (see
+            :mod:`mmccrop.datasets.box_sources` and docs/contrastivecrop.md).
+            It is read once, in :meth:`full_init`, and logged;
+            :meth:`reset_boxes` returns to it.  ``BoxRefreshHook`` refreshes
+            these boxes on its schedule, or never with ``interval=None``.
         lazy_init: Defer :meth:`full_init`; it must then run in the main
             process before the DataLoader starts workers, or the workers
             would own private copies of the store.  :class:`BoxRefreshHook`
@@ -101,6 +111,7 @@ class BoxedDataset:
     def __init__(self,
                  dataset: Union[dict, Any],
                  init_box: BoxLike = (0., 0., 1., 1.),
+                 box_source: Union[None, dict, BaseBoxSource] = None,
                  lazy_init: bool = False) -> None:
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
@@ -109,6 +120,15 @@ class BoxedDataset:
                             f'__len__ and get_data_info), got {type(dataset).__name__}')
         self.dataset = dataset
         self.init_box = check_box(init_box, 'init_box')
+        if box_source is not None and self.init_box != (0., 0., 1., 1.):
+            raise ValueError('BoxedDataset: give init_box or box_source, not both (for one '
+                             "fixed box with a source, use dict(type='FixedBox', box=...))")
+        self.box_source = BOX_SOURCES.build(box_source) if isinstance(box_source, dict) \
+            else box_source
+        if self.box_source is not None and not callable(self.box_source):
+            raise TypeError('BoxedDataset: box_source must be a config dict or a box source, '
+                            f'got {box_source!r}')
+        self._initial: Optional[torch.Tensor] = None  # the source's boxes
         self._boxes: Optional[torch.Tensor] = None
         self._active: Optional[torch.Tensor] = None
         self._gt_boxes: Optional[torch.Tensor] = None
@@ -133,6 +153,15 @@ class BoxedDataset:
         self._boxes.share_memory_()
         self._active = torch.zeros(1, dtype=torch.bool).share_memory_()
         self._fully_initialized = True
+        if self.box_source is not None:
+            try:
+                result = self.box_source(self)
+                self.update_boxes(torch.from_numpy(result.boxes))
+            except BaseException:
+                self._fully_initialized, self._boxes = False, None
+                raise
+            self._initial = self._boxes.clone()
+            print_log(summary(self.box_source, result), logger='current')
 
     def _require_init(self) -> None:
         if not self._fully_initialized:
@@ -151,8 +180,16 @@ class BoxedDataset:
 
     def __repr__(self) -> str:
         n = self._boxes.size(0) if self._boxes is not None else 'lazy'
+        start = f'box_source={self.box_source!r}' if self.box_source is not None \
+            else f'init_box={self.init_box}'
         return (f'{type(self).__name__}(dataset={type(self.dataset).__name__}, num_samples={n}, '
-                f'active={self.active}, init_box={self.init_box})')
+                f'active={self.active}, {start})')
+
+    def describe_initial(self) -> str:
+        """Where the boxes start, for messages: ``init_box (...)`` or the source."""
+        if self.box_source is not None:
+            return f'the boxes of {self.box_source!r}'
+        return f'init_box {self.init_box}'
 
     # --------------------------------------------------------------- box store
     @property
@@ -214,9 +251,12 @@ class BoxedDataset:
             self._boxes[indices] = boxes
 
     def reset_boxes(self) -> None:
-        """Every box back to ``init_box``."""
+        """Every box back to its start: the box source's box, else ``init_box``."""
         self._require_init()
-        self._boxes.copy_(torch.tensor(self.init_box).expand_as(self._boxes))
+        if self._initial is not None:
+            self._boxes.copy_(self._initial)
+        else:
+            self._boxes.copy_(torch.tensor(self.init_box).expand_as(self._boxes))
 
     def state_dict(self) -> Dict[str, Any]:
         """Boxes and active flag, for checkpoints (plain tensors and bools)."""

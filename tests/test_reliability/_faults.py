@@ -30,6 +30,7 @@ class Fault(NamedTuple):
 
 
 R = 'test_reliability/'
+S = 'test_box_sources/'
 FAULTS: List[Fault] = [
     # ----------------------------------------------------------------- data
     Fault('data', 'Corrupt or zero-byte image file',
@@ -78,6 +79,30 @@ FAULTS: List[Fault] = [
     Fault('boxes', 'NaN or constant heatmap', 'the full-image box, flagged and counted as '
           'degenerate in the refresh log', 'convert',
           R + 'test_bad_inputs.py::test_nan_heatmap_gives_the_full_box_flagged_degenerate'),
+    Fault('boxes', 'Box file (`FileBoxes`) row whose key matches no image of the dataset',
+          '`ValueError` naming the file, the row and the key, with one of the dataset\'s keys as '
+          "an example; `unknown='ignore'` skips such rows (counted in the log)", 'error',
+          S + 'test_box_files.py::'
+          'test_unknown_images_and_images_without_a_box_follow_the_named_policies'),
+    Fault('boxes', 'Box file row whose box is outside [0, 1], inverted, empty or not 4 numbers',
+          '`ValueError` naming the file, the row (CSV line, JSON entry, npz row) and the key',
+          'error', S + 'test_box_files.py::test_bad_box_files_name_the_file_and_the_row'),
+    Fault('boxes', 'Box file with an image twice (a JSON object would silently keep the last)',
+          '`ValueError` naming the key and both rows', 'error',
+          S + 'test_box_files.py::test_bad_box_files_name_the_file_and_the_row'),
+    Fault('boxes', 'Image with no box in the box file or annotations',
+          "`ValueError` naming the images and their samples; `missing='full'` gives them the "
+          'whole image (counted in the log)', 'error',
+          S + 'test_box_files.py::'
+          'test_unknown_images_and_images_without_a_box_follow_the_named_policies'),
+    Fault('boxes', 'COCO or VOC annotation without an image size, of an unlisted image, with an '
+          'inverted box, or not JSON / XML', '`ValueError` naming the file and the entry',
+          'error', S + 'test_annotation_boxes.py::'
+          'test_bad_annotation_files_name_the_file_and_the_entry'),
+    Fault('boxes', '`export_boxes.py` on a checkpoint without boxes, of another dataset size, '
+          'or whose pickle would run code', 'exit status 1; the message names the checkpoint '
+          '(and both sizes); nothing is written', 'error',
+          S + 'test_export_boxes.py::test_export_errors_name_the_problem_and_write_nothing'),
     # --------------------------------------------------------------- config
     Fault('config', '`alpha <= 0`', '`ValueError` naming `alpha`', 'error',
           R + 'test_bad_inputs.py::test_alpha_must_be_positive'),
@@ -139,6 +164,11 @@ FAULTS: List[Fault] = [
           'metrics file', 'the old file (if any) is kept, no partial or temporary file is left',
           'recover',
           'test_foundation/test_fileio.py::test_failed_write_leaves_old_file_and_no_temp'),
+    Fault('disk', 'Failed or interrupted write of a box file (`export_boxes.py`)',
+          'the old file is kept, no partial or temporary file is left; an invalid box is '
+          'refused before anything is written', 'recover',
+          S + 'test_box_files.py::'
+          'test_failed_box_file_write_leaves_the_old_file_and_no_partial_one'),
     Fault('disk', 'Files readable by other users and container UIDs',
           "written files get a plain `open()`'s mode (`0o666 & ~umask`, or the replaced file's),"
           " not 0600", 'convert',

@@ -35,6 +35,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from visualize_boxes import build_dataset, load_config, load_model, refresh_hook_cfg  # noqa: E402
 
 from mmccrop.engine.localization import EvalImages, preprocess_images  # noqa: E402
+from mmccrop.engine.localization.localizer import feature_maps as model_maps  # noqa: E402
 from mmccrop.functional.localization import (  # noqa: E402
     ALIGNS,
     BACKGROUNDS,
@@ -83,13 +84,13 @@ def parse_args(argv=None):
 @torch.no_grad()
 def feature_maps(model, dataset, indices: Sequence[int], size: Tuple[int, int],
                  batch_size: int) -> torch.Tensor:
-    """Last feature maps of the whole images squashed to ``size`` (as BoxRefreshHook)."""
+    """Last feature maps of the whole images squashed to ``size`` (as BoxRefreshHook:
+    antialiased squash, a ViT's patch tokens on their grid)."""
     loader = DataLoader(EvalImages(dataset, indices, size), batch_size=batch_size)
     bar = ProgressBar(len(indices))
     out = []
     for imgs, _ in loader:
-        feats = model.extract_feat(preprocess_images(model, imgs))
-        feats = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        feats = model_maps(model, preprocess_images(model, imgs))
         out.append(feats.float().cpu())
         bar.update(len(imgs))
     bar.file.write('\n')

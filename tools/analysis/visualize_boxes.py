@@ -9,7 +9,17 @@ IoU with the ground truth and the full-image baseline.
 
 The dataset is the config's ``train_dataloader.dataset`` (or
 ``--split val``/``test``); the threshold and eval size come from the
-config's ``BoxRefreshHook`` unless given.
+config's ``BoxRefreshHook`` unless given.  Images are squashed to the eval
+size and the feature map is taken exactly as the refresh does it
+(antialiased resize, :func:`~mmccrop.engine.localization.localizer.feature_maps`,
+so ViTs work too).
+
+``--boxes A [B]`` draws the boxes of one source, or of two side by side,
+and prints their mean IoU over every sample (``--iou-over drawn``: the drawn
+ones only); a source is ``heatmap``, ``stored`` (the checkpoint's boxes),
+``gt``, ``source`` (the dataset's initial boxes), a box file
+(``.json``/``.csv``/``.npz``), ``coco:ANN.json`` or ``voc:ANN_DIR`` (see
+``box_specs.py``).
 
 Examples::
 
@@ -18,20 +28,34 @@ Examples::
         --checkpoint work_dirs/demo/ccrop_seed0/epoch_10.pth --num 8 --out boxes.png
     # no checkpoint: a randomly initialised model (shows the mechanics only)
     python tools/analysis/visualize_boxes.py CONFIG --num 6 --out boxes.png
+    # learned boxes against the true ones, with their mean IoU
+    python tools/analysis/visualize_boxes.py CONFIG --checkpoint CKPT \\
+        --boxes stored gt --out learned_vs_gt.png
+    # an exported (or SAM, saliency ...) box file against COCO annotations
+    python tools/analysis/visualize_boxes.py CONFIG --boxes boxes.csv \\
+        coco:data/coco/annotations/instances_train2017.json --prefix train2017
 """
 import argparse
-import os
+import os.path as osp
 import sys
-import tempfile
 
 import cv2
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
-from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.engine.hooks.box_refresh_hook import CKPT_KEY, preprocess_images, read_image
-from mmccrop.functional.localization import (
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import compare_boxes  # noqa: E402
+
+from mmccrop.datasets.boxed_dataset import BoxedDataset  # noqa: E402
+from mmccrop.engine.hooks.box_refresh_hook import (  # noqa: E402
+    CKPT_KEY,
+    preprocess_images,
+    read_image,
+)
+from mmccrop.engine.localization.localizer import feature_maps  # noqa: E402
+from mmccrop.functional.box_sources import RULES  # noqa: E402
+from mmccrop.functional.localization import (  # noqa: E402
     ALIGNS,
     BACKGROUNDS,
     REGIONS,
@@ -40,8 +64,9 @@ from mmccrop.functional.localization import (
     normalized_heatmaps,
     upsample_heatmaps,
 )
-from mmccrop.registry import DATASETS, MODELS
-from mmccrop.utils import register_all_modules, safe_torch_load
+from mmccrop.functional.resize import resize  # noqa: E402
+from mmccrop.registry import DATASETS, MODELS  # noqa: E402
+from mmccrop.utils import atomic_write, register_all_modules, safe_torch_load  # noqa: E402
 
 STORED_COLOUR = 'magenta'  # not in the jet colour map of the heatmap
 
@@ -73,6 +98,20 @@ def parse_args(argv=None):
     parser.add_argument('--unsafe-load', action='store_true',
                         help='allow full unpickling of the checkpoint (trusted files only)')
     parser.add_argument('--out', default='boxes.png', help='output PNG')
+    parser.add_argument('--boxes', nargs='+', default=None, metavar='SOURCE',
+                        help='draw these one or two box sources (side by side) and print '
+                             'their mean IoU: heatmap, stored, gt, source, a box file, '
+                             'coco:ANN.json or voc:ANN_DIR')
+    parser.add_argument('--rule', choices=RULES, default='union',
+                        help='several objects per image (coco:/voc: sources)')
+    parser.add_argument('--prefix', default='',
+                        help="image folder of coco:/voc: sources, relative to data_root")
+    parser.add_argument('--missing', choices=('error', 'full'), default='error',
+                        help='images a box file or annotation lacks: error, or the whole image')
+    parser.add_argument('--iou-over', choices=('all', 'drawn'), default='all',
+                        help='samples the mean IoU of --boxes is taken over')
+    parser.add_argument('--batch-size', type=int, default=64,
+                        help='batch size of the heatmap pass over all samples')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.backbone.depth=18')
     args = parser.parse_args(argv)
@@ -80,6 +119,13 @@ def parse_args(argv=None):
         parser.error(f'--num must be >= 1, got {args.num}')
     if args.threshold is not None and not 0 < args.threshold < 1:
         parser.error(f'--threshold must lie in (0, 1), got {args.threshold}')
+    if args.boxes is not None:
+        if len(args.boxes) > 2:
+            parser.error(f'--boxes takes one or two sources, got {len(args.boxes)}')
+        try:
+            [compare_boxes.check_spec(s) for s in args.boxes]
+        except ValueError as error:
+            parser.error(str(error))
     return args
 
 
@@ -148,12 +194,13 @@ def load_model(cfg: Config, checkpoint, device, unsafe):
 @torch.no_grad()
 def localise(model, images, threshold, eval_size, align='centre', background='none',
              region='all'):
-    """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images."""
+    """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images,
+    squashed and passed through the model as the box refresh does."""
     batch = torch.stack([
-        torch.from_numpy(cv2.resize(img, eval_size[::-1], interpolation=cv2.INTER_LINEAR))
-        .permute(2, 0, 1) for img in images])
-    feats = model.extract_feat(preprocess_images(model, batch))
-    feats = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        torch.from_numpy(np.ascontiguousarray(
+            resize(img, tuple(eval_size), 'bilinear', antialias=True))).permute(2, 0, 1)
+        for img in images])
+    feats = feature_maps(model, preprocess_images(model, batch))
     boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True,
                                          align=align, background=background, region=region)
     heat, _ = normalized_heatmaps(feats, background)
@@ -208,17 +255,16 @@ def draw(rows, threshold, out):
     fig.legend(handles=legend, loc='lower center', ncol=len(legend), fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    out_dir = os.path.dirname(os.path.abspath(out))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.png', dir=out_dir)
-    os.close(fd)
+    save_png(fig, out)
+
+
+def save_png(fig, out: str) -> None:
+    """Write ``fig`` to ``out`` atomically, with a plain ``open()``'s file mode."""
+    import matplotlib.pyplot as plt
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, out)
+        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=100, format='png'))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main(argv=None):
@@ -230,8 +276,9 @@ def main(argv=None):
     background = args.background or hook.get('background', 'none')
     region = args.region or hook.get('region', 'all')
     dataset = build_dataset(cfg, args.split)
+    initial = dataset.boxes.clone()
     model, stored = load_model(cfg, args.checkpoint, args.device, args.unsafe_load)
-    if stored is not None:
+    if stored is not None and args.boxes is None:
         dataset.load_state_dict(stored)
     n = len(dataset)
     if args.indices:
@@ -243,6 +290,11 @@ def main(argv=None):
         rng = np.random.default_rng(args.seed)
         indices = sorted(rng.choice(n, size=min(args.num, n), replace=False).tolist())
     images = [read_image(dataset.raw_data_info(i)) for i in indices]
+    if args.boxes is not None:
+        stored = None if stored is None else torch.as_tensor(stored['boxes']).float()
+        return compare_boxes.run(args, dataset, model, indices, images, initial, stored,
+                                 (threshold, eval_size, align, background, region), localise,
+                                 save_png)
     heat, boxes, degenerate = localise(model, images, threshold, eval_size, align, background,
                                        region)
     gt_all = dataset.gt_boxes()

@@ -47,7 +47,10 @@ class BoxRefreshHook(Hook):
     After epoch ``e`` the boxes are refreshed when ``e >= warmup_epochs``,
     ``e % interval == 0`` and ``e`` is not the last epoch.  ``interval=None``
     never refreshes: with ``warmup_epochs=0`` and
-    ``BoxedDataset(init_box=(.25, .25, .75, .75))`` this is SimCCrop.
+    ``BoxedDataset(init_box=(.25, .25, .75, .75))`` this is SimCCrop.  The
+    boxes start at the dataset's ``init_box`` or ``box_source`` (annotations,
+    a box file: see docs/contrastivecrop.md); ``interval=None`` keeps them,
+    an interval refreshes them from the model's heatmaps.
 
     A refresh runs the model's ``extract_feat`` (the online / query
     backbone; the last feature map, or a ViT's patch tokens reshaped to
@@ -204,8 +207,9 @@ class BoxRefreshHook(Hook):
                             f'EpochBasedTrainLoop, got {type(runner.train_loop).__name__}')
         dataset = self.boxed_dataset(runner)
         dataset.full_init()  # the shared store must exist before workers start
+        source = repr(dataset.box_source) if dataset.box_source is not None else None
         text, warnings = describe_schedule(self.warmup_epochs, self.interval, runner.max_epochs,
-                                           dataset.init_box, runner.epoch)
+                                           dataset.init_box, runner.epoch, source)
         runner.logger.info(text)
         for warning in warnings:
             runner.logger.warning(warning)
@@ -235,8 +239,8 @@ class BoxRefreshHook(Hook):
                                'resumed model')
             self.refresh(runner, when='on resume')
         else:
-            runner.logger.info(f'BoxRefreshHook: {what}; the boxes start at init_box '
-                               f'{dataset.init_box} until the next scheduled refresh')
+            runner.logger.info(f'BoxRefreshHook: {what}; the boxes start at '
+                               f'{dataset.describe_initial()} until the next scheduled refresh')
 
     def before_train_epoch(self, runner) -> None:
         # Set before the epoch's DataLoader iterator exists, so workers

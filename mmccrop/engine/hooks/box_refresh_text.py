@@ -45,7 +45,8 @@ def _epochs(epochs: Sequence[int], verb: str = '') -> str:
 
 def describe_schedule(warmup_epochs: int, interval: Optional[int], max_epochs: int,
                       init_box: Sequence[float] = FULL_BOX,
-                      start_epoch: int = 0) -> Tuple[str, List[str]]:
+                      start_epoch: int = 0,
+                      source: Optional[str] = None) -> Tuple[str, List[str]]:
     """``(one line describing the schedule, warnings)``.
 
     Warns when no epoch crops with a box (``warmup_epochs >= max_epochs``:
@@ -59,10 +60,13 @@ def describe_schedule(warmup_epochs: int, interval: Optional[int], max_epochs: i
         max_epochs: The run's last epoch.
         init_box: The boxes' starting value (``BoxedDataset.init_box``).
         start_epoch: Epochs already done (a resumed run), for the wording.
+        source: The dataset's box source (its repr), which replaces
+            ``init_box``; a source is never taken for the whole image.
     """
     active, refresh = box_schedule(warmup_epochs, interval, max_epochs)
     box = tuple(float(v) for v in init_box)
     box_text = '(' + ', '.join(f'{v:g}' for v in box) + ')'
+    start = f'the boxes of {source}' if source else f'init_box {box_text}'
     parts = [f'BoxRefreshHook: {max_epochs} epoch{"s" if max_epochs != 1 else ""}']
     if start_epoch:
         parts[0] += f' (resuming after epoch {start_epoch})'
@@ -75,8 +79,7 @@ def describe_schedule(warmup_epochs: int, interval: Optional[int], max_epochs: i
         every = f'every {interval}, {len(refresh)} refreshes' if len(refresh) > 1 else '1 refresh'
         parts.append(f'the boxes are re-localised after {_epochs(refresh)} ({every})')
     elif interval is None:
-        parts.append(f'the boxes are never re-localised (interval=None): they stay init_box '
-                     f'{box_text}')
+        parts.append(f'the boxes are never re-localised (interval=None): they stay {start}')
     else:
         parts.append('the boxes are never re-localised')
     warnings: List[str] = []
@@ -89,8 +92,8 @@ def describe_schedule(warmup_epochs: int, interval: Optional[int], max_epochs: i
         warnings.append(
             f'BoxRefreshHook: interval={interval} with warmup_epochs={warmup_epochs} and '
             f'max_epochs={max_epochs} never re-localises the boxes: {_epochs(active, "crop")} '
-            f'with init_box {box_text} only.')
-    elif interval is None and box == FULL_BOX:
+            f'with {start} only.')
+    elif interval is None and box == FULL_BOX and not source:
         warnings.append(
             'BoxRefreshHook: interval=None and init_box is the whole image: the boxes never '
             'narrow, so crops are never steered by an object box (SimCCrop uses '
