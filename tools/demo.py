@@ -62,6 +62,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--baseline', choices=('random', 'none'), default='random',
                    help="'random': also fine-tune Mask R-CNN from a random initialisation "
                    "(about 1.5 min), the baseline its AP is read against; 'none': skip it")
+    p.add_argument('--box-source', choices=('heatmap', 'annotations'), default='heatmap',
+                   help="ccrop's boxes: 'heatmap' (the model's own, refreshed after epochs 4 "
+                   "and 8) or 'annotations' (the data's true boxes, never re-localised: the "
+                   'upper bound that perfect localisation gives)')
     p.add_argument('--verbose', action='store_true',
                    help="show the Runners' full logs on screen (default: one line per stage)")
     p.add_argument('--smoke', action='store_true', help='a few iterations, for tests')
@@ -74,7 +78,8 @@ def options(args: argparse.Namespace) -> DemoOptions:
     return DemoOptions(work_dir=args.work_dir, epochs=args.epochs, num_images=args.num_images,
                        seeds=list(args.seeds), transfer_train=args.transfer_train,
                        transfer_val=args.transfer_val, skip_transfer=args.skip_transfer,
-                       baseline=args.baseline, smoke=args.smoke, verbose=args.verbose)
+                       baseline=args.baseline, box_source=args.box_source, smoke=args.smoke,
+                       verbose=args.verbose)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

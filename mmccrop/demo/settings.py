@@ -29,6 +29,8 @@ MODES = ('rcrop', 'ccrop')
 #: Initialisations of the fine-tuned backbones: the converted ccrop checkpoint,
 #: or mmdet's random initialisation (the baseline that makes the AP readable).
 INITS = ('ccrop', 'random')
+#: Where ccrop's boxes come from (``--box-source``).
+BOX_SOURCES = ('heatmap', 'annotations')
 
 
 @dataclass
@@ -45,6 +47,10 @@ class DemoOptions:
         skip_transfer: Stop after pretraining, pair rates and pictures.
         baseline: ``'random'``: also fine-tune Mask R-CNN from a random
             initialisation, the reference its AP is read against; ``'none'``.
+        box_source: ccrop's boxes: ``'heatmap'`` (the model's, refreshed by
+            ``BoxRefreshHook``) or ``'annotations'`` (the data's ``gt_bbox``
+            through ``AnnotationBoxes``, with no refresh: the upper bound of
+            localisation).
         smoke: A few iterations of everything (the test suite's size).
         verbose: Show the Runners' full logs on screen instead of one line per stage.
     """
@@ -57,6 +63,7 @@ class DemoOptions:
     transfer_val: int = 100
     skip_transfer: bool = False
     baseline: str = 'random'
+    box_source: str = 'heatmap'
     smoke: bool = False
     verbose: bool = False
 
@@ -72,6 +79,9 @@ class DemoOptions:
         if self.transfer_train < 1 or self.transfer_val < 1:
             raise ValueError('DemoOptions: transfer_train and transfer_val must be >= 1, got '
                              f'{self.transfer_train} and {self.transfer_val}')
+        if self.box_source not in BOX_SOURCES:
+            raise ValueError(f'DemoOptions: box_source must be one of {BOX_SOURCES}, '
+                             f'got {self.box_source!r}')
         if self.baseline not in ('random', 'none'):
             raise ValueError(f"DemoOptions: baseline must be 'random' or 'none', "
                              f'got {self.baseline!r}')
@@ -97,6 +107,12 @@ def pretrain_overrides(opts: DemoOptions, mode: str, seed: int) -> Dict:
         if box_hook is not None:
             o.update({f'custom_hooks.{box_hook}.warmup_epochs': 1,
                       f'custom_hooks.{box_hook}.interval': 1})
+    if box_hook is not None and opts.box_source == 'annotations':
+        # The true boxes from the data (SyntheticObjects' gt_bbox), used after the
+        # same warm-up and never re-localised.
+        o['train_dataloader.dataset.box_source.type'] = 'AnnotationBoxes'
+        o['train_dataloader.dataset.box_source.format'] = 'gt_bbox'
+        o[f'custom_hooks.{box_hook}.interval'] = None
     if opts.epochs is not None:
         o['train_cfg.max_epochs'] = opts.epochs
         o['param_scheduler.0.T_max'] = opts.epochs

@@ -62,3 +62,21 @@ def test_pretrain_config_names_its_work_dir_and_visualizer(tmp_path):
 def test_bad_options_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DemoOptions(**kwargs)
+
+
+def test_box_source_annotations_gives_ccrop_the_true_boxes_without_refresh():
+    from mmccrop.datasets import BoxedDataset
+    from mmccrop.registry import DATASETS
+    from mmccrop.utils import register_all_modules
+    register_all_modules()
+    opts = DemoOptions(box_source='annotations', num_images=8)
+    assert 'box_source' not in str(pretrain_overrides(opts, 'rcrop', 0))
+    cfg = pretrain_config(opts, 'ccrop', 0)
+    hook = next(h for h in cfg.custom_hooks if h['type'] == 'BoxRefreshHook')
+    assert hook['interval'] is None and hook['warmup_epochs'] == 4  # same warm-up
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert isinstance(dataset, BoxedDataset)
+    import torch
+    assert torch.allclose(dataset.boxes, dataset.gt_boxes())
+    with pytest.raises(ValueError, match='box_source'):
+        DemoOptions(box_source='sam')
