@@ -18,7 +18,7 @@ def _check(name: str, installed: str, low: str, high: str) -> None:
             f'{name}=={installed} is installed, but mmccrop {__version__} needs '
             f'{name}>={low},<{high}. Fix it with `make install` (builds mmcv with its ops '
             f"and caches the wheel), or `pip install '{name}>={low},<{high}'`; "
-            'see README.md, "Installation".')
+            'see docs/installation.md.')
 
 
 _check('mmcv', mmcv.__version__, MMCV_MIN, MMCV_MAX)

@@ -243,8 +243,24 @@ def load(config: str):
         return load_config(osp.join(ROOT, config))
 
 
+def _accepts(node: dict, name: str) -> bool:
+    """Whether the registered type of the config dict ``node`` takes an argument ``name``."""
+    import inspect
+
+    from mmccrop import registry
+    if not isinstance(node.get('type'), str):
+        return False
+    for reg in (registry.DATASETS, registry.TRANSFORMS, registry.HOOKS, registry.MODELS):
+        cls = reg.get(node['type'])
+        if cls is not None:
+            return name in inspect.signature(cls.__init__).parameters
+    return False
+
+
 def has_key(cfg, key: str) -> bool:
-    """Whether the dotted ``key`` (list items by index) exists in ``cfg``."""
+    """Whether the dotted ``key`` (list items by index) exists in ``cfg``, or names an
+    argument the registered type at that point takes (a new option such as
+    ``train_dataloader.dataset.box_source.type``)."""
     node = cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg
     for part in key.split('.'):
         if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
@@ -252,5 +268,5 @@ def has_key(cfg, key: str) -> bool:
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
-            return False
+            return isinstance(node, dict) and _accepts(node, part)
     return True

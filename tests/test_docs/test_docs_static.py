@@ -163,3 +163,11 @@ def test_one_invocation_style():
     # `python`, never `.venv/bin/python` (docs/installation.md explains the alternative).
     styles = [str(c) for c in COMMANDS if c.words[0].endswith('/python')]
     assert not styles, styles
+
+
+def test_has_key_accepts_new_arguments_of_the_registered_type_only():
+    cfg = load('configs/demo/mocov2_resnet18_1xb64-coslr-10e_synthetic-ccrop.py')
+    assert has_key(cfg, 'custom_hooks.0.interval')
+    assert has_key(cfg, 'train_dataloader.dataset.box_source.type')  # a BoxedDataset argument
+    assert not has_key(cfg, 'train_dataloader.dataset.no_such_argument')
+    assert not has_key(cfg, 'model.no_such_key.type')
