@@ -145,3 +145,15 @@ bench_test() {
     run_or_print mim test "$TASK" "$CFG" --checkpoint "$CHECKPOINT" "${LAUNCH[@]}" \
         --work-dir "${WORK_DIR:-$(dirname "$CHECKPOINT")}" "$@"
 }
+
+# slurm_launch PARTITION
+#   Sets LAUNCH to the mim arguments of a Slurm job on PARTITION, from the
+#   environment: GPUS (8), GPUS_PER_NODE (min(GPUS, 8)), CPUS_PER_TASK (5),
+#   SRUN_ARGS, PORT (29500).
+slurm_launch() {
+    local gpus=${GPUS:-8}
+    LAUNCH=(--launcher slurm -G "$gpus"
+        --gpus-per-node "${GPUS_PER_NODE:-$((gpus < 8 ? gpus : 8))}"
+        --cpus-per-task "${CPUS_PER_TASK:-5}" --partition "$1"
+        --srun-args "${SRUN_ARGS:-}" --port "${PORT:-29500}")
+}

@@ -25,15 +25,11 @@ PARTITION=$1
 CFG=$2
 PRETRAIN=$3
 shift 3
-GPUS=${GPUS:-8}
 INIT_OPTS=(
     model.backbone.init_cfg.type=mmccrop.PretrainedC4Backbone
     model.backbone.init_cfg.checkpoint=@BACKBONE@
     model.roi_head.shared_head.init_cfg.type=Pretrained
     model.roi_head.shared_head.init_cfg.checkpoint=@BACKBONE@
 )
-LAUNCH=(--launcher slurm -G "$GPUS"
-    --gpus-per-node "${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}"
-    --cpus-per-task "${CPUS_PER_TASK:-5}" --partition "$PARTITION"
-    --srun-args "${SRUN_ARGS:-}" --port "${PORT:-29500}")
+slurm_launch "$PARTITION"
 bench_train "$@"

@@ -21,9 +21,5 @@ PARTITION=$1
 CFG=$2
 CHECKPOINT=$3
 shift 3
-GPUS=${GPUS:-8}
-LAUNCH=(--launcher slurm -G "$GPUS"
-    --gpus-per-node "${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}"
-    --cpus-per-task "${CPUS_PER_TASK:-5}" --partition "$PARTITION"
-    --srun-args "${SRUN_ARGS:-}" --port "${PORT:-29500}")
+slurm_launch "$PARTITION"
 bench_test "$@"
