@@ -5,60 +5,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.dataset import ClassBalancedDataset, ConcatDataset, RepeatDataset
 from mmengine.logging import print_log
 
+from mmccrop.functional.crop import check_box
+from mmccrop.functional.localization import invalid_boxes
 from mmccrop.registry import BOX_SOURCES, DATASETS
 
 from .box_sources import BaseBoxSource, summary
+from .wrapped_samples import InjectedInfo, resolve_leaf
 
 BoxLike = Sequence[float]
-
-
-def check_box(box: BoxLike, name: str = 'init_box') -> Tuple[float, float, float, float]:
-    """Validate a normalised ``(x0, y0, x1, y1)`` box; returns it as floats."""
-    try:
-        values = tuple(float(v) for v in box)
-    except TypeError as error:
-        raise ValueError(f'{name} must be 4 numbers (x0, y0, x1, y1), got {box!r}') from error
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ValueError(f'{name} must be 4 finite numbers (x0, y0, x1, y1), got {box!r}')
-    x0, y0, x1, y1 = values
-    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
-        raise ValueError(f'{name} must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, '
-                         f'got {box!r}')
-    return values
-
-
-class _InjectedInfo:
-    """Temporarily make ``dataset.get_data_info`` add some keys.
-
-    Going through the wrapped dataset's own ``prepare_data`` keeps whatever
-    it does around the pipeline (e.g. skipping unreadable images), while the
-    keys reach the results *before* the first transform.  DataLoader workers
-    run one sample at a time, so the per-instance patch is not shared.
-    """
-
-    def __init__(self, dataset: Any, extra: dict) -> None:
-        self.dataset, self.extra = dataset, extra
-
-    def __enter__(self) -> None:
-        self.saved = vars(self.dataset).get('get_data_info')  # an instance-level override
-        original = self.dataset.get_data_info
-        extra = self.extra
-
-        def get_data_info(idx: int) -> dict:
-            info = original(idx)
-            info.update(extra)
-            return info
-
-        self.dataset.get_data_info = get_data_info
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.saved is None:
-            del self.dataset.get_data_info  # back to the class's method
-        else:
-            self.dataset.get_data_info = self.saved
 
 
 @DATASETS.register_module()
@@ -119,7 +75,7 @@ class BoxedDataset:
             raise TypeError('BoxedDataset: `dataset` must be an mmengine dataset (with '
                             f'__len__ and get_data_info), got {type(dataset).__name__}')
         self.dataset = dataset
-        self.init_box = check_box(init_box, 'init_box')
+        self.init_box = check_box(init_box, 'init_box', allow_empty=False)
         if box_source is not None and self.init_box != (0., 0., 1., 1.):
             raise ValueError('BoxedDataset: give init_box or box_source, not both (for one '
                              "fixed box with a source, use dict(type='FixedBox', box=...))")
@@ -238,8 +194,7 @@ class BoxedDataset:
             if indices.numel() and (indices.min() < 0 or indices.max() >= len(self)):
                 raise ValueError('BoxedDataset.update_boxes: indices out of range '
                                  f'[0, {len(self)})')
-        bad = ~torch.isfinite(boxes).all(1) | (boxes < 0).any(1) | (boxes > 1).any(1) | \
-            (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+        bad = invalid_boxes(boxes)
         if bad.any():
             row = int(torch.nonzero(bad)[0])
             raise ValueError(f'BoxedDataset.update_boxes: {int(bad.sum())} invalid boxes, e.g. '
@@ -281,18 +236,7 @@ class BoxedDataset:
     # ---------------------------------------------------------------- samples
     def resolve(self, idx: int) -> Tuple[Any, int]:
         """The leaf dataset holding sample ``idx``, and its index there."""
-        dataset, local = self.dataset, int(idx)
-        if local < 0:
-            local += len(self)
-        while True:
-            if isinstance(dataset, ConcatDataset):
-                which, local = dataset._get_ori_dataset_idx(local)
-                dataset = dataset.datasets[which]
-            elif isinstance(dataset, (RepeatDataset, ClassBalancedDataset)):
-                local = dataset._get_ori_dataset_idx(local)
-                dataset = dataset.dataset
-            else:
-                return dataset, local
+        return resolve_leaf(self.dataset, idx)
 
     def get_data_info(self, idx: int) -> dict:
         """The wrapped data info of sample ``idx``, with ``sample_idx`` and
@@ -313,7 +257,7 @@ class BoxedDataset:
         if not hasattr(leaf, 'prepare_data'):
             raise TypeError(f'BoxedDataset cannot run the pipeline of {type(leaf).__name__}: it '
                             'has no prepare_data (wrap an mmengine BaseDataset)')
-        with _InjectedInfo(leaf, self._extra_keys(idx)):
+        with InjectedInfo(leaf, self._extra_keys(idx)):
             return leaf.prepare_data(local)
 
     def __getitem__(self, idx: int) -> Any:
@@ -365,4 +309,4 @@ class BoxedDataset:
         return leaf.get_data_info(local)
 
 
-__all__ = ['BoxedDataset', 'check_box']
+__all__ = ['BoxedDataset']

@@ -5,7 +5,7 @@ Pure Python.  Epochs are 1-based, as people count them (mmengine's
 """
 from typing import List, Optional, Tuple
 
-__all__ = ['boxes_active', 'refresh_after', 'box_schedule']
+__all__ = ['boxes_active', 'refresh_after', 'box_schedule', 'check_schedule']
 
 
 def boxes_active(epoch: int, warmup_epochs: int) -> bool:
@@ -37,3 +37,15 @@ def box_schedule(warmup_epochs: int, interval: Optional[int],
     epochs = range(1, max_epochs + 1)
     return ([e for e in epochs if boxes_active(e, warmup_epochs)],
             [e for e in epochs if refresh_after(e, warmup_epochs, interval, max_epochs)])
+
+
+def check_schedule(warmup_epochs: int, interval: Optional[int]) -> None:
+    """Raise ValueError naming the argument unless ``warmup_epochs`` is an
+    int >= 0 and ``interval`` an int >= 1 or ``None`` (never refresh)."""
+    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
+            or warmup_epochs < 0:
+        raise ValueError(f'warmup_epochs must be an int >= 0, got {warmup_epochs!r}')
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
+                                 or interval < 1):
+        raise ValueError(f'interval must be an int >= 1 or None (never refresh), '
+                         f'got {interval!r}')

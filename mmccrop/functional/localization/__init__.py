@@ -44,14 +44,22 @@ peak-region), :mod:`.boxes` (the batch entry point and box area / IoU),
 :mod:`.reference` (the per-image version), :mod:`.tokens` (ViT tokens to
 feature maps).
 """
-from .boxes import FULL_BOX, box_area, box_iou, heatmap_to_boxes
-from .heatmap import ALIGNS, BACKGROUNDS, REGIONS, normalized_heatmaps, upsample_heatmaps
+from .boxes import FULL_BOX, box_area, box_iou, heatmap_to_boxes, invalid_boxes
+from .heatmap import (
+    ALIGNS,
+    BACKGROUNDS,
+    REGIONS,
+    check_localize_options,
+    normalized_heatmaps,
+    upsample_heatmaps,
+)
 from .reference import heatmap_to_boxes_reference
 from .spans import kept_spans, peak_region_spans
 from .tokens import infer_grid_size, tokens_to_grid
 
 __all__ = [
     'normalized_heatmaps', 'upsample_heatmaps', 'kept_spans', 'heatmap_to_boxes',
-    'heatmap_to_boxes_reference', 'peak_region_spans', 'box_iou', 'box_area', 'FULL_BOX',
-    'ALIGNS', 'BACKGROUNDS', 'REGIONS', 'tokens_to_grid', 'infer_grid_size'
+    'heatmap_to_boxes_reference', 'peak_region_spans', 'box_iou', 'box_area', 'invalid_boxes',
+    'FULL_BOX', 'ALIGNS', 'BACKGROUNDS', 'REGIONS', 'check_localize_options', 'tokens_to_grid',
+    'infer_grid_size'
 ]

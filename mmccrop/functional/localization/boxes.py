@@ -1,5 +1,5 @@
 """Boxes from feature maps (ContrastiveCrop's semantic-aware localisation), and
-element-wise box area / IoU.  No mmengine / mmcv imports."""
+element-wise box area / IoU / validity.  No mmengine / mmcv imports."""
 from typing import Tuple, Union
 
 import torch
@@ -89,3 +89,10 @@ def box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-12) -> Tensor:
     inter = (rb - lt).clamp_min(0).prod(dim=-1)
     union = box_area(boxes1) + box_area(boxes2) - inter
     return inter / union.clamp_min(eps)
+
+
+def invalid_boxes(boxes: Tensor) -> Tensor:
+    """``(N,)`` bool mask of the rows of ``(N, 4)`` boxes that are not finite,
+    leave ``[0, 1]`` or are empty (``x1 <= x0`` or ``y1 <= y0``)."""
+    return ~torch.isfinite(boxes).all(1) | (boxes < 0).any(1) | (boxes > 1).any(1) | \
+        (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])

@@ -49,6 +49,34 @@ def _check_region(region: str) -> str:
     return _check_choice('region', region, REGIONS)
 
 
+def check_localize_options(threshold: float, eval_size: SizeLike, align: str = 'centre',
+                           background: str = 'none',
+                           region: str = 'all') -> Tuple[float, Tuple[int, int]]:
+    """Check the options of a localisation pass as a config gives them.
+
+    Stricter than the per-function checks (no bools, no float sizes), since
+    a typo in a config should fail at build time, not after an epoch.
+
+    Returns:
+        ``(threshold, (h, w))`` as float and ints.
+
+    Raises:
+        ValueError: naming the first bad option.
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise ValueError(f'threshold must lie in (0, 1), got {threshold!r}')
+    threshold = _check_threshold(threshold)
+    size = (eval_size, eval_size) if isinstance(eval_size, int) else \
+        tuple(eval_size) if isinstance(eval_size, (tuple, list)) else ()
+    if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0
+                                 for s in size):
+        raise ValueError(f'eval_size must be a positive int or (h, w), got {eval_size!r}')
+    _check_align(align)
+    _check_background(background)
+    _check_region(region)
+    return threshold, size
+
+
 def normalized_heatmaps(feats: Tensor, background: str = 'none') -> Tuple[Tensor, Tensor]:
     """Channel-sum heatmaps, min-max normalised per image.
 

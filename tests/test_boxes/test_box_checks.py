@@ -1,0 +1,68 @@
+"""The pure checks shared by the box store, the refresh hook and the crops."""
+import math
+
+import pytest
+import torch
+from mmengine.dataset import ConcatDataset, RepeatDataset
+
+from mmccrop.datasets.wrapped_samples import InjectedInfo, resolve_leaf
+from mmccrop.functional.box_schedule import check_schedule
+from mmccrop.functional.crop import check_box
+from mmccrop.functional.localization import check_localize_options, invalid_boxes
+
+from ._tiny import BoxTestImages
+
+
+def test_check_box_refuses_empty_boxes_only_when_asked():
+    line = (0.2, 0.5, 0.8, 0.5)
+    assert check_box(line) == line  # a crop centre on a line is allowed
+    with pytest.raises(ValueError, match='`init_box` is empty'):
+        check_box(line, 'init_box', allow_empty=False)
+    assert check_box((0., 0., 1., 1.), allow_empty=False) == (0., 0., 1., 1.)
+
+
+def test_invalid_boxes_marks_each_kind_of_bad_row():
+    boxes = torch.tensor([[0., 0., 1., 1.], [0., 0., 1., 1.1], [0.5, 0., 0.4, 1.],
+                          [0., math.nan, 1., 1.], [0.3, 0.3, 0.3, 0.9], [-0.1, 0., .5, .5]])
+    assert invalid_boxes(boxes).tolist() == [False, True, True, True, True, True]
+    assert invalid_boxes(torch.zeros(0, 4)).shape == (0, )
+
+
+@pytest.mark.parametrize('warmup,interval,key', [
+    (-1, 5, 'warmup_epochs'), (True, 5, 'warmup_epochs'), (1.0, 5, 'warmup_epochs'),
+    (0, 0, 'interval'), (0, False, 'interval'), (0, 2.0, 'interval')])
+def test_check_schedule_names_the_bad_argument(warmup, interval, key):
+    with pytest.raises(ValueError, match=key):
+        check_schedule(warmup, interval)
+
+
+def test_check_localize_options_returns_typed_values_and_names_bad_ones():
+    assert check_localize_options(0.1, 32) == (0.1, (32, 32))
+    assert check_localize_options(1 / 2, (24, 48), 'corner', 'median', 'peak') == (0.5, (24, 48))
+    for kwargs, key in ((dict(threshold=True), 'threshold'), (dict(threshold=1.0), 'threshold'),
+                        (dict(eval_size=32.0), 'eval_size'), (dict(eval_size=(8, True)),
+                                                              'eval_size'),
+                        (dict(align='edges'), 'align'), (dict(region='largest'), 'region'),
+                        (dict(background='mean'), 'background')):
+        args = {**dict(threshold=0.1, eval_size=32), **kwargs}
+        with pytest.raises(ValueError, match=key):
+            check_localize_options(**args)
+
+
+def test_resolve_leaf_follows_mmengine_wrappers_and_negative_indices():
+    a, b = BoxTestImages(num=3), BoxTestImages(num=2)
+    concat = ConcatDataset([a, b])
+    assert resolve_leaf(concat, 1) == (a, 1)
+    assert resolve_leaf(concat, 3) == (b, 0)
+    assert resolve_leaf(concat, -1) == (b, 1)
+    repeat = RepeatDataset(b, times=3)
+    assert resolve_leaf(repeat, 5) == (b, 1)  # the third repeat
+    assert resolve_leaf(a, 2) == (a, 2)
+
+
+def test_injected_info_adds_keys_for_one_sample_and_restores_the_method():
+    data = BoxTestImages(num=2)
+    with InjectedInfo(data, dict(ccrop_box=(0., 0., .5, .5))):
+        assert data.get_data_info(1)['ccrop_box'] == (0., 0., .5, .5)
+    assert 'ccrop_box' not in data.get_data_info(1)
+    assert 'get_data_info' not in vars(data)  # back to the class's method
