@@ -6,6 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
@@ -48,6 +49,7 @@ def test_schedule(warmup, interval, max_epochs, active, refresh):
     (dict(interval=2.5), 'interval'),
     (dict(warmup_epochs=-1), 'warmup_epochs'), (dict(warmup_epochs=1.5), 'warmup_epochs'),
     (dict(eval_size=0), 'eval_size'), (dict(eval_size=(32, )), 'eval_size'),
+    (dict(eval_size=32.0), 'eval_size'),  # was a TypeError before the shared check
     (dict(batch_size=0), 'batch_size'), (dict(num_workers=-1), 'num_workers'),
     (dict(resume_boxes='keep'), 'resume_boxes'),
 ])
@@ -242,7 +244,7 @@ def test_visualize_boxes_tool_writes_a_png(tmp_path, repo_root):
     tool.main([str(cfg), '--checkpoint', str(tmp_path / 'ckpt.pth'), '--num', '3',
                '--device', 'cpu', '--out', str(out)])
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    assert tool.hook_settings(tool.Config.fromfile(str(cfg)), None, None) == (0.3, (32, 32))
+    assert tool.hook_settings(Config.fromfile(str(cfg)), None, None) == (0.3, (32, 32))
     with pytest.raises(SystemExit):
         tool.parse_args([str(cfg), '--threshold', '1.5'])
 
@@ -341,7 +343,7 @@ def test_analysis_tools_skip_differently_sized_non_backbone_entries(tmp_path, re
                                                                    capsys):
     # e.g. a MoCo queue trained with another queue_len: only the backbone matters here
     tool = _load_tool(repo_root, 'visualize_boxes')
-    cfg = tool.Config(dict(model=dict(type='_BoxTestNet')))
+    cfg = Config(dict(model=dict(type='_BoxTestNet')))
     torch.manual_seed(0)
     model = BoxTestNet()
     state = model.state_dict()

@@ -14,20 +14,18 @@ from mmccrop.engine.localization import (
     preprocess_images,
     read_image,
 )
-from mmccrop.functional.box_schedule import box_schedule, boxes_active, refresh_after
+from mmccrop.functional.box_schedule import (
+    box_schedule,
+    boxes_active,
+    check_schedule,
+    refresh_after,
+)
 from mmccrop.functional.box_stats import box_stats
-from mmccrop.functional.localization import ALIGNS, BACKGROUNDS, REGIONS, box_area
+from mmccrop.functional.localization import check_localize_options
 from mmccrop.registry import HOOKS
 
-from .box_refresh_text import (
-    describe_schedule,
-    refresh_summary,
-    size_changed_message,
-    skipped_message,
-)
-
-CKPT_KEY = 'ccrop_boxes'
-RESUME_BOXES = ('saved', 'relocalize', 'reset')
+from .box_checkpoint import CKPT_KEY, RESUME_BOXES, BoxCheckpointMixin
+from .box_refresh_text import describe_schedule, refresh_summary, skipped_message
 
 # Names that tools and users imported from this module before the split.
 _EvalImages = EvalImages
@@ -37,7 +35,7 @@ __all__ = ['BoxRefreshHook', 'CKPT_KEY', 'boxes_active', 'refresh_after', 'read_
 
 
 @HOOKS.register_module()
-class BoxRefreshHook(Hook):
+class BoxRefreshHook(BoxCheckpointMixin, Hook):
     """Activate and re-localise ContrastiveCrop's boxes on a schedule.
 
     The training dataloader's dataset must be a :class:`BoxedDataset`.
@@ -145,41 +143,26 @@ class BoxRefreshHook(Hook):
                  background: str = 'none',
                  region: str = 'all',
                  resume_boxes: str = 'saved') -> None:
-        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
-                or warmup_epochs < 0:
-            raise ValueError(f'BoxRefreshHook: warmup_epochs must be an int >= 0, '
-                             f'got {warmup_epochs!r}')
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
-                                     or interval < 1):
-            raise ValueError(f'BoxRefreshHook: interval must be an int >= 1 or None (never '
-                             f'refresh), got {interval!r}')
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
-                or not 0.0 < threshold < 1.0:
-            raise ValueError(f'BoxRefreshHook: threshold must lie in (0, 1), got {threshold!r}')
-        size = (eval_size, eval_size) if isinstance(eval_size, int) else tuple(eval_size)
-        if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
-            raise ValueError(f'BoxRefreshHook: eval_size must be a positive int or (h, w), '
-                             f'got {eval_size!r}')
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f'BoxRefreshHook: batch_size must be an int >= 1 or None, '
-                             f'got {batch_size!r}')
-        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
-            raise ValueError(f'BoxRefreshHook: num_workers must be an int >= 0 or None, '
-                             f'got {num_workers!r}')
-        for name, value, choices in (('align', align, ALIGNS),
-                                     ('background', background, BACKGROUNDS),
-                                     ('region', region, REGIONS),
-                                     ('resume_boxes', resume_boxes, RESUME_BOXES)):
-            if value not in choices:
-                raise ValueError(f'BoxRefreshHook: {name} must be one of {choices}, '
-                                 f'got {value!r}')
+        try:
+            check_schedule(warmup_epochs, interval)
+            threshold, size = check_localize_options(threshold, eval_size, align, background,
+                                                     region)
+            for name, value, low in (('batch_size', batch_size, 1),
+                                     ('num_workers', num_workers, 0)):
+                if value is not None and (not isinstance(value, int) or value < low):
+                    raise ValueError(f'{name} must be an int >= {low} or None, got {value!r}')
+            if resume_boxes not in RESUME_BOXES:
+                raise ValueError(f'resume_boxes must be one of {RESUME_BOXES}, '
+                                 f'got {resume_boxes!r}')
+        except ValueError as error:
+            raise ValueError(f'BoxRefreshHook: {error}') from None
         self.align = align
         self.background = background
         self.region = region
         self.resume_boxes = resume_boxes
         self.warmup_epochs = warmup_epochs
         self.interval = interval
-        self.threshold = float(threshold)
+        self.threshold = threshold
         self.eval_size = size
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -213,34 +196,8 @@ class BoxRefreshHook(Hook):
         runner.logger.info(text)
         for warning in warnings:
             runner.logger.warning(warning)
-        if self._pending_state is not None:
-            state, self._pending_state = self._pending_state, None
-            self._restore(runner, dataset, state)
+        self.restore_pending(runner, dataset)
         dataset.set_active(boxes_active(runner.epoch + 1, self.warmup_epochs))
-
-    def _restore(self, runner, dataset: BoxedDataset, state: dict) -> None:
-        """Apply a resumed checkpoint's boxes as ``resume_boxes`` says."""
-        saved = state.get('boxes') if isinstance(state, dict) else None
-        if self.resume_boxes == 'saved':
-            if saved is not None and len(saved) != len(dataset):
-                raise ValueError(size_changed_message(len(saved), len(dataset), runner.cfg))
-            dataset.load_state_dict(state)
-            area = float(box_area(dataset.boxes).mean())
-            runner.logger.info(f'BoxRefreshHook: restored {len(dataset)} boxes from the '
-                               f'checkpoint (mean area {area:.3f})')
-            return
-        dataset.reset_boxes()
-        refreshed = any(e <= runner.epoch for e in self.schedule(runner.max_epochs)[1])
-        what = (f'the checkpoint\'s {len(saved) if saved is not None else "?"} boxes are not '
-                f'used (resume_boxes={self.resume_boxes!r}); the dataset has {len(dataset)} '
-                'samples')
-        if self.resume_boxes == 'relocalize' and refreshed:
-            runner.logger.info(f'BoxRefreshHook: {what}; re-localising every image with the '
-                               'resumed model')
-            self.refresh(runner, when='on resume')
-        else:
-            runner.logger.info(f'BoxRefreshHook: {what}; the boxes start at '
-                               f'{dataset.describe_initial()} until the next scheduled refresh')
 
     def before_train_epoch(self, runner) -> None:
         # Set before the epoch's DataLoader iterator exists, so workers
@@ -252,24 +209,6 @@ class BoxRefreshHook(Hook):
         epoch = runner.epoch + 1  # the loop increments after this hook
         if refresh_after(epoch, self.warmup_epochs, self.interval, runner.max_epochs):
             self.refresh(runner)
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[CKPT_KEY] = self.boxed_dataset(runner).state_dict()
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        # Applied in before_train: the train loop (and its dataset) may not
-        # be built yet when a checkpoint is loaded.  Only a resume restores
-        # boxes (mmengine's Runner sets ``_resume`` for resume, not for
-        # ``load_from``): initialising from another run's weights must not
-        # import its per-sample boxes, which belong to that run's images.
-        if CKPT_KEY not in checkpoint:
-            return
-        if getattr(runner, '_resume', False):
-            self._pending_state = checkpoint[CKPT_KEY]
-        else:
-            runner.logger.info('BoxRefreshHook: load_from initialises the weights only; the '
-                               'boxes in the checkpoint are not imported (resume restores '
-                               'them).')
 
     # ------------------------------------------------------------ refresh
     def refresh(self, runner, when: Optional[str] = None) -> Dict[str, float]:
