@@ -34,7 +34,7 @@ from mmengine.config import Config, DictAction
 from mmengine.utils import ProgressBar
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_boxes import build_dataset, load_config, load_model  # noqa: E402
+from box_tool_setup import build_dataset, load_config, load_model  # noqa: E402
 
 from mmccrop.engine.feature_extraction import pooled_features  # noqa: E402
 from mmccrop.engine.localization import preprocess_images  # noqa: E402

@@ -32,7 +32,7 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from visualize_boxes import build_dataset, load_config, load_model, refresh_hook_cfg  # noqa: E402
+from box_tool_setup import build_dataset, load_config, load_model, refresh_hook_cfg  # noqa: E402
 
 from mmccrop.engine.localization import EvalImages, preprocess_images  # noqa: E402
 from mmccrop.engine.localization.localizer import feature_maps as model_maps  # noqa: E402
