@@ -79,3 +79,13 @@ def test_disk_full_at_a_checkpoint_save_names_the_checkpoint(tmp_path, monkeypat
         _runner(tmp_path, 'AtomicCheckpointHook', 2).train()
     assert info.value.errno == errno.ENOSPC
     assert _checkpoint_files(tmp_path) == ['epoch_1.pth']
+
+
+def test_atomic_write_bytes_and_text_replace_the_file_whole(tmp_path):
+    from mmccrop.utils import atomic_write_bytes, atomic_write_text
+    target = tmp_path / 'sub' / 'a.txt'
+    atomic_write_text(target, 'één\n')
+    assert target.read_bytes() == b'\xc3\xa9\xc3\xa9n\n'
+    atomic_write_bytes(target, b'\x00\x01')
+    assert target.read_bytes() == b'\x00\x01'
+    assert sorted(p.name for p in target.parent.iterdir()) == ['a.txt']  # no temporary left
