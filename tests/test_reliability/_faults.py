@@ -148,6 +148,11 @@ FAULTS: List[Fault] = [
           'bit-exact continuation: weights, optimizer, queue or bank, boxes, random states '
           'and losses equal those of a straight run', 'recover',
           R + 'test_exact_resume.py::test_sigkill_then_resume_equals_the_straight_run'),
+    Fault('resume', 'SNCLR with per-GPU banks (`bank_scope=\'local\'`) saved and resumed on '
+          'several GPUs', "every rank's bank is gathered before rank 0 writes the checkpoint "
+          "(mmengine saves on rank 0 only; a gather there would wait forever), and each rank "
+          'resumes its own', 'recover',
+          R + 'test_dist_snclr_bank.py::test_local_banks_of_both_ranks_are_saved_and_resumed'),
     # ---------------------------------------------------------------- disk
     Fault('disk', '`kill -9` while a checkpoint is written',
           'the half-written file never becomes the latest; `--resume` continues from the '

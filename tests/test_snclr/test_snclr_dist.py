@@ -78,6 +78,8 @@ def _run_global(rank: int, world: int, out_dir: str) -> None:
 
 def _run_local(rank: int, out_dir: str) -> None:
     """Three steps with per-rank banks; a checkpoint after step 2 resumes step 3."""
+    from mmccrop.models.utils.neighbor_bank import rank_states_collected
+
     from ._tiny import tiny_batch
 
     sl = slice(rank * N, (rank + 1) * N)
@@ -87,11 +89,16 @@ def _run_local(rank: int, out_dir: str) -> None:
         views, samples = tiny_batch(n=WORLD * N, seed=step, first_id=10 * step)
         views, samples = [v[sl] for v in views], samples[sl]
         if step == 2:  # resume a fresh model (another init) from the checkpoint
-            state = model.state_dict()  # a collective in scope 'local'
+            with rank_states_collected(model):  # the collective, on every rank
+                # then rank 0 alone writes, as mmengine's master-only save_checkpoint does
+                state = model.state_dict() if rank == 0 else {}
+            uncollected = model.state_dict()  # never blocks; rank 0's bank only
             torch.save(dict(bank=model.bank.bank.clone(), ids=model.bank.ids.clone(),
                             ptr=model.bank.ptr.clone(),
                             shapes={k: tuple(state[f'bank.{k}'].shape)
-                                    for k in ('rank_banks', 'rank_ids', 'rank_ptrs')}),
+                                    for k in ('rank_banks', 'rank_ids', 'rank_ptrs')
+                                    if f'bank.{k}' in state},
+                            uncollected=sorted(k for k in uncollected if 'rank_' in k)),
                        _path(out_dir, 'local_at_save', WORLD, rank))
             if rank == 0:
                 torch.save(state, ckpt)
@@ -214,12 +221,13 @@ def test_local_banks_checkpoint_on_rank0_resumes_every_rank_exactly(dist_dir, on
     saved = [_load(dist_dir, 'local_at_save', WORLD, r) for r in range(WORLD)]
     assert state['bank.rank_banks'].shape == (WORLD, BANK, 32)
     for r in range(WORLD):
-        # Rank 0's file holds every rank's bank; every rank saw the same shapes.
+        # Rank 0's file holds every rank's bank; only rank 0 builds the state.
         assert torch.equal(state['bank.rank_banks'][r], saved[r]['bank'])
         assert torch.equal(state['bank.rank_ids'][r], saved[r]['ids'])
         assert torch.equal(state['bank.rank_ptrs'][r:r + 1], saved[r]['ptr'])
-        assert saved[r]['shapes'] == dict(rank_banks=(WORLD, BANK, 32), rank_ids=(WORLD, BANK),
-                                          rank_ptrs=(WORLD, ))
+        assert saved[r]['shapes'] == (dict(rank_banks=(WORLD, BANK, 32), rank_ids=(WORLD, BANK),
+                                           rank_ptrs=(WORLD, )) if r == 0 else {})
+        assert saved[r]['uncollected'] == []  # a state_dict() outside a collection
         res = _load(dist_dir, 'local', WORLD, r)
         assert torch.equal(res['resumed_loss'], res['losses'][2])
         assert torch.equal(res['resumed_bank'], res['bank'])

@@ -8,6 +8,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
+from mmccrop.models.utils.neighbor_bank import rank_states_collected
 from mmccrop.registry import HOOKS
 from mmccrop.utils.fileio import atomic_write
 from mmccrop.utils.last_checkpoint import resolve_last_checkpoint
@@ -34,6 +35,11 @@ class AtomicCheckpointHook(CheckpointHook):
     backends (object stores, whose uploads are all-or-nothing) fall back to
     mmengine's behaviour.  Accepts exactly ``CheckpointHook``'s arguments.
 
+    Every rank enters each save, so per-rank model state that rank 0's
+    checkpoint must hold is gathered here (SNCLR's local banks, see
+    :func:`~mmccrop.models.utils.neighbor_bank.rank_states_collected`):
+    ``Runner.save_checkpoint`` itself runs on rank 0 only.
+
     An automatic resume (``resume=True`` without ``load_from``) of a work dir
     that was copied or moved resumes from the copy's own checkpoint, not from
     the original's absolute path in ``last_checkpoint``
@@ -54,6 +60,16 @@ class AtomicCheckpointHook(CheckpointHook):
                     f'dir (was it copied or moved?); resuming from its copy {found} instead.')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        # Every rank runs this, but Runner.save_checkpoint runs on rank 0
+        # only: per-rank state (SNCLR's local banks) is gathered here.
+        with rank_states_collected(runner.model):
+            self._save_atomically(runner, step, meta)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        with rank_states_collected(runner.model):
+            super()._save_best_checkpoint(runner, metrics)
+
+    def _save_atomically(self, runner, step, meta) -> None:
         if not isinstance(self.file_backend, LocalBackend):
             return super()._save_checkpoint_with_step(runner, step, meta)
         dropped: List[int] = []

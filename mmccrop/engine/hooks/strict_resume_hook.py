@@ -36,8 +36,11 @@ class StrictResumeHook(Hook):
         own = model.state_dict()
         saved = checkpoint.get('state_dict', checkpoint)
         saved = {k[7:] if k.startswith('module.') else k: v for k, v in saved.items()}
+        # Entries a module loads but holds only at save time (SNCLR's per-rank banks).
+        optional = {f'{name}.{key}' if name else key for name, module in model.named_modules()
+                    for key in getattr(module, 'optional_state_keys', ())}
         missing = sorted(set(own) - set(saved))
-        unexpected = sorted(set(saved) - set(own))
+        unexpected = sorted(set(saved) - set(own) - optional)
         shapes = sorted(f'{k}: checkpoint {tuple(saved[k].shape)} vs model {tuple(own[k].shape)}'
                         for k in set(own) & set(saved)
                         if hasattr(saved[k], 'shape') and saved[k].shape != own[k].shape)

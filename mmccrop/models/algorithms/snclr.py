@@ -10,6 +10,7 @@ from torch import Tensor
 
 from mmccrop.functional.dist import concat_all_gather, get_dist_info
 from mmccrop.functional.snclr_loss import snclr_loss_code, snclr_loss_paper
+from mmccrop.models.utils.neighbor_bank import SCOPES
 from mmccrop.registry import MODELS
 
 from .base import SampleList
@@ -119,9 +120,8 @@ class SNCLR(BaseMomentumAlgorithm):
                              f'got {bank_size!r} (topk={topk})')
         if not temperature > 0:
             raise ValueError(f'SNCLR: temperature must be > 0, got {temperature!r}')
-        if bank_scope not in ('global', 'local'):
-            raise ValueError(f"SNCLR: bank_scope must be 'global' or 'local', "
-                             f'got {bank_scope!r}')
+        if bank_scope not in SCOPES:
+            raise ValueError(f'SNCLR: bank_scope must be one of {SCOPES}, got {bank_scope!r}')
         if neck is None or predictor is None:
             raise ValueError('SNCLR: neck (projector) and predictor configs are required')
         super().__init__(backbone=backbone, neck=neck, head=None, base_momentum=momentum,
@@ -135,11 +135,15 @@ class SNCLR(BaseMomentumAlgorithm):
         if k_pos is not None and k_pos != topk:
             raise ValueError(f'SNCLR: positiveness.num_neighbors={k_pos} differs from '
                              f'topk={topk}')
-        self.bank_scope = bank_scope
         self.bank = MODELS.build(dict(type='NeighborBank', size=bank_size, dim=feat_dim,
                                       chunk_size=bank_chunk_size, exclude_self=exclude_self,
                                       scope=bank_scope))
         self._warned_no_ids = False
+
+    @property
+    def bank_scope(self) -> str:
+        """``'global'`` or ``'local'``: the scope of :attr:`bank`."""
+        return self.bank.scope
 
     def _sample_ids(self, data_samples: SampleList, batch: int,
                     device: torch.device) -> Tensor:
@@ -190,7 +194,6 @@ class SNCLR(BaseMomentumAlgorithm):
             # Neighbours from the bank as it was before this step.
             sim1, n1, all_k1, all_n1 = self._neighbors(k1, ids)
             sim2, n2, all_k2, all_n2 = self._neighbors(k2, ids)
-            all_ids = concat_all_gather(ids)
 
         rank, _ = get_dist_info()
         # Rows of this rank's samples in the gathered keys (equal batches per rank).
@@ -204,7 +207,7 @@ class SNCLR(BaseMomentumAlgorithm):
         if self.bank_scope == 'local':
             self.bank.enqueue(k2, ids)
         else:
-            self.bank.enqueue(all_k2, all_ids, gather=False)
+            self.bank.enqueue(all_k2, concat_all_gather(ids), gather=False)
 
         out = dict(loss=loss, momentum=torch.tensor(self.momentum, device=x1.device))
         if self.topk > 0:

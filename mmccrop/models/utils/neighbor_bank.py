@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -44,15 +45,17 @@ class NeighborBank(BaseModule):
       (SNCLR's released code), so the bank reaches back ``size / B`` steps
       and the ranks' banks differ: neighbours must be exchanged as vectors.
       It needs DDP's ``broadcast_buffers=False`` (mmengine's default), or
-      rank 0's bank would overwrite the others.  For checkpoints,
+      rank 0's bank would overwrite the others.  For checkpoints, rank 0's
       ``state_dict()`` then also holds every rank's bank (``rank_banks``,
-      ``rank_ids``, ``rank_ptrs``, stacked in rank order; collected on rank
-      0, which writes the file, while the other ranks hold zero-cost
-      placeholders of the same shape), and loading gives each rank its own:
-      resuming on the same number of ranks continues exactly.  It is a
-      collective then: call ``state_dict()`` on every rank, as mmengine's
-      ``save_checkpoint`` does.  The checkpoint grows by ``G`` banks
-      (``G * size * dim * 4`` bytes).
+      ``rank_ids``, ``rank_ptrs``, stacked in rank order), and loading gives
+      each rank its own: resuming on the same number of ranks continues
+      exactly.  Collecting them is a collective, but mmengine's
+      ``Runner.save_checkpoint`` runs on rank 0 only, so every rank first
+      calls :meth:`collect_rank_state` (``AtomicCheckpointHook`` does it
+      before each save, see :func:`rank_states_collected`); without it,
+      ``state_dict()`` never blocks and holds rank 0's bank only (a resume
+      from it warns).  The checkpoint grows by ``G`` banks (``G * size * dim * 4``
+      bytes).
 
     Args:
         size: Number of entries.
@@ -67,6 +70,10 @@ class NeighborBank(BaseModule):
         scope: ``'global'`` (default) or ``'local'``, see above.
         init_cfg: Unused (no learnable weights); kept for BaseModule.
     """
+
+    #: State-dict entries that loading accepts but ``state_dict()`` holds only
+    #: after :meth:`collect_rank_state` (see StrictResumeHook).
+    optional_state_keys = _RANK_KEYS
 
     def __init__(self,
                  size: int = 65536,
@@ -93,6 +100,7 @@ class NeighborBank(BaseModule):
         self.register_buffer('bank', F.normalize(init, dim=1))
         self.register_buffer('ids', torch.full((size,), -1, dtype=torch.long))
         self.register_buffer('ptr', torch.zeros(1, dtype=torch.long))
+        self._rank_state: Optional[dict] = None  # collect_rank_state()'s stack, rank 0
 
     def _check_keys(self, name: str, feats: Tensor) -> None:
         if feats.dim() != 2 or feats.size(1) != self.dim:
@@ -171,17 +179,34 @@ class NeighborBank(BaseModule):
         self.ids[rows] = ids.to(self.ids.device)
         self.ptr[0] = (int(self.ptr) + num) % self.size
 
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
+    def collect_rank_state(self) -> None:
+        """Gather every rank's local bank for rank 0's next ``state_dict()``.
+
+        A collective: every rank must call it (a no-op for scope 'global'
+        and single processes).  The stack stays on rank 0 until the next
+        ``state_dict()`` or :meth:`release_rank_state`.
+        """
         rank, world = get_dist_info()
         if self.scope != 'local' or world == 1:
             return
         banks = stack_on_rank0(self.bank)
-        if banks is None:  # only rank 0 writes the file: same shape, no memory
-            banks = torch.zeros((), dtype=self.bank.dtype).expand(world, self.size, self.dim)
-        destination[prefix + 'rank_banks'] = banks
-        destination[prefix + 'rank_ids'] = concat_all_gather(self.ids[None]).cpu()
-        destination[prefix + 'rank_ptrs'] = concat_all_gather(self.ptr).cpu()
+        ids = concat_all_gather(self.ids[None]).cpu()
+        ptrs = concat_all_gather(self.ptr).cpu()
+        self._rank_state = dict(rank_banks=banks, rank_ids=ids, rank_ptrs=ptrs) \
+            if rank == 0 else None
+
+    def release_rank_state(self) -> None:
+        """Drop what :meth:`collect_rank_state` gathered (rank 0's memory)."""
+        self._rank_state = None
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        rank, world = get_dist_info()
+        if self.scope != 'local' or world == 1 or rank != 0:
+            return
+        state, self._rank_state = self._rank_state, None
+        if state is not None:  # else rank 0's bank only: loading it says so
+            destination.update({prefix + k: v for k, v in state.items()})
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
@@ -212,3 +237,21 @@ class NeighborBank(BaseModule):
     def extra_repr(self) -> str:
         return (f'size={self.size}, dim={self.dim}, chunk_size={self.chunk_size}, '
                 f'exclude_self={self.exclude_self}, scope={self.scope!r}')
+
+
+@contextmanager
+def rank_states_collected(model: torch.nn.Module) -> Iterator[None]:
+    """Collect the per-rank state of every :class:`NeighborBank` in ``model``
+    for a checkpoint that rank 0 writes inside the block.
+
+    A collective: every rank must enter it, with the same model.  Whatever
+    the block did not consume is released on exit.
+    """
+    banks = [m for m in model.modules() if isinstance(m, NeighborBank)]
+    for bank in banks:
+        bank.collect_rank_state()
+    try:
+        yield
+    finally:
+        for bank in banks:
+            bank.release_rank_state()
