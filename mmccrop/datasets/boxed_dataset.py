@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from mmccrop.functional.crop import check_box
+from mmccrop.functional.box_sources import box_problem
 from mmccrop.functional.localization import invalid_boxes
 from mmccrop.registry import BOX_SOURCES, DATASETS
 
@@ -75,7 +75,11 @@ class BoxedDataset:
             raise TypeError('BoxedDataset: `dataset` must be an mmengine dataset (with '
                             f'__len__ and get_data_info), got {type(dataset).__name__}')
         self.dataset = dataset
-        self.init_box = check_box(init_box, 'init_box', allow_empty=False)
+        # The store's own rule (non-empty as float32), not check_box's float64 one.
+        problem = box_problem(init_box)
+        if problem:
+            raise ValueError(f'BoxedDataset: init_box {init_box!r} {problem}')
+        self.init_box = tuple(float(v) for v in np.asarray(init_box, np.float64).reshape(4))
         if box_source is not None and self.init_box != (0., 0., 1., 1.):
             raise ValueError('BoxedDataset: give init_box or box_source, not both (for one '
                              "fixed box with a source, use dict(type='FixedBox', box=...))")

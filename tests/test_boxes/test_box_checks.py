@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.dataset import ConcatDataset, RepeatDataset
 
+from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.datasets.wrapped_samples import InjectedInfo, resolve_leaf
 from mmccrop.functional.box_schedule import check_schedule
 from mmccrop.functional.crop import check_box
@@ -13,12 +14,20 @@ from mmccrop.functional.localization import check_localize_options, invalid_boxe
 from ._tiny import BoxTestImages
 
 
-def test_check_box_refuses_empty_boxes_only_when_asked():
+def test_check_box_allows_a_degenerate_box():
     line = (0.2, 0.5, 0.8, 0.5)
     assert check_box(line) == line  # a crop centre on a line is allowed
-    with pytest.raises(ValueError, match='`init_box` is empty'):
-        check_box(line, 'init_box', allow_empty=False)
-    assert check_box((0., 0., 1., 1.), allow_empty=False) == (0., 0., 1., 1.)
+    assert check_box((0., 0., 1., 1.)) == (0., 0., 1., 1.)
+
+
+def test_boxed_dataset_refuses_an_init_box_empty_in_the_float32_store():
+    # Non-empty in float64, but x0 == x1 once the store rounds it to float32.
+    box = (0.5, 0., 0.5 + 1e-10, 1.)
+    assert check_box(box) == box
+    with pytest.raises(ValueError, match='init_box .* empty'):
+        BoxedDataset(BoxTestImages(num=2), init_box=box)
+    ds = BoxedDataset(BoxTestImages(num=2), init_box=[0.25, 0.25, 0.75, 0.75])
+    assert ds.init_box == (0.25, 0.25, 0.75, 0.75) and isinstance(ds.init_box, tuple)
 
 
 def test_invalid_boxes_marks_each_kind_of_bad_row():
