@@ -5,8 +5,9 @@ import pytest
 import torch
 from mmengine.dataset import ConcatDataset, RepeatDataset
 
+from mmccrop.datasets import wrapped_samples
 from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.datasets.wrapped_samples import InjectedInfo, resolve_leaf
+from mmccrop.datasets.wrapped_samples import InjectedInfo, read_gt_boxes, resolve_leaf
 from mmccrop.functional.box_schedule import check_schedule
 from mmccrop.functional.crop import check_box
 from mmccrop.functional.localization import check_localize_options, invalid_boxes
@@ -75,3 +76,31 @@ def test_injected_info_adds_keys_for_one_sample_and_restores_the_method():
         assert data.get_data_info(1)['ccrop_box'] == (0., 0., .5, .5)
     assert 'ccrop_box' not in data.get_data_info(1)
     assert 'get_data_info' not in vars(data)  # back to the class's method
+
+
+class _Infos:
+    """Just ``__len__`` and ``get_data_info``, as read_gt_boxes needs."""
+
+    def __init__(self, boxes):
+        self.infos = [{} if b is None else dict(gt_bbox=b) for b in boxes]
+
+    def __len__(self):
+        return len(self.infos)
+
+    def get_data_info(self, idx):
+        return dict(self.infos[idx])
+
+
+def test_read_gt_boxes_gives_nan_rows_for_missing_boxes_and_logs_their_count(monkeypatch):
+    logged = []
+    monkeypatch.setattr(wrapped_samples, 'print_log', lambda msg, **kw: logged.append(msg))
+    gt = read_gt_boxes(_Infos([(0., 0., .5, .5), None, [[.1, .2, .3, .4]]]))
+    assert gt.dtype == torch.float32 and gt.shape == (3, 4)
+    assert torch.isnan(gt[1]).all()
+    assert torch.equal(gt[[0, 2]], torch.tensor([[0., 0., .5, .5], [.1, .2, .3, .4]]))
+    assert logged == ['BoxedDataset: 1 of 3 samples have no gt_bbox']
+    assert read_gt_boxes(_Infos([None, (0., 0., 1., 1.)])) is None  # judged by the first
+    assert read_gt_boxes(_Infos([])) is None
+    # A BoxedDataset is read through raw_data_info, as its leaf gives it.
+    boxed = BoxedDataset(BoxTestImages(num=3))
+    assert torch.equal(read_gt_boxes(boxed), boxed.gt_boxes())
