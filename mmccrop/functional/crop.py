@@ -32,12 +32,12 @@ NUM_TRIES = 10
 # Argument checks: each raises ValueError naming the argument.
 # --------------------------------------------------------------------------- #
 def check_size(size: Union[int, Sequence[int]], name: str = 'size') -> Tuple[int, int]:
-    """Return an output size as ``(h, w)``; an int means a square."""
+    """Return an output size as ``(h, w)``; an int means a square.  Bools are refused."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         size = (int(size), int(size))
     try:
         h, w = (int(s) for s in size)
-        ok = all(isinstance(s, numbers.Integral) for s in size)
+        ok = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)
     except (TypeError, ValueError):
         ok = False
     if not ok or h <= 0 or w <= 0:
