@@ -1,18 +1,17 @@
 """A dataset wrapper that owns ContrastiveCrop's per-image box store."""
 import copy
-import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from mmccrop.functional.crop import check_box
+from mmccrop.functional.box_sources import box_problem
 from mmccrop.functional.localization import invalid_boxes
 from mmccrop.registry import BOX_SOURCES, DATASETS
 
 from .box_sources import BaseBoxSource, summary
-from .wrapped_samples import InjectedInfo, resolve_leaf
+from .wrapped_samples import InjectedInfo, read_gt_boxes, resolve_leaf
 
 BoxLike = Sequence[float]
 
@@ -75,7 +74,9 @@ class BoxedDataset:
             raise TypeError('BoxedDataset: `dataset` must be an mmengine dataset (with '
                             f'__len__ and get_data_info), got {type(dataset).__name__}')
         self.dataset = dataset
-        self.init_box = check_box(init_box, 'init_box', allow_empty=False)
+        if problem := box_problem(init_box):  # the store's rule: non-empty as float32
+            raise ValueError(f'BoxedDataset: init_box {init_box!r} {problem}')
+        self.init_box = tuple(float(v) for v in np.asarray(init_box, np.float64).reshape(4))
         if box_source is not None and self.init_box != (0., 0., 1., 1.):
             raise ValueError('BoxedDataset: give init_box or box_source, not both (for one '
                              "fixed box with a source, use dict(type='FixedBox', box=...))")
@@ -241,9 +242,7 @@ class BoxedDataset:
     def get_data_info(self, idx: int) -> dict:
         """The wrapped data info of sample ``idx``, with ``sample_idx`` and
         ``ccrop_box`` as the pipeline will see them."""
-        self._require_init()
-        leaf, local = self.resolve(idx)
-        info = leaf.get_data_info(local)
+        info = self.raw_data_info(idx)
         info.update(self._extra_keys(idx))
         return info
 
@@ -287,19 +286,7 @@ class BoxedDataset:
         """
         self._require_init()
         if not self._gt_checked:
-            self._gt_checked = True
-            n = len(self)
-            if n and self.raw_data_info(0).get('gt_bbox') is not None:
-                rows: List[List[float]] = []
-                for i in range(n):
-                    box = self.raw_data_info(i).get('gt_bbox')
-                    rows.append([math.nan] * 4 if box is None else
-                                np.asarray(box, dtype=np.float32).reshape(4).tolist())
-                self._gt_boxes = torch.tensor(rows, dtype=torch.float32)
-                missing = int(torch.isnan(self._gt_boxes).any(1).sum())
-                if missing:
-                    print_log(f'BoxedDataset: {missing} of {n} samples have no gt_bbox',
-                              logger='current')
+            self._gt_checked, self._gt_boxes = True, read_gt_boxes(self)
         return self._gt_boxes
 
     def raw_data_info(self, idx: int) -> dict:

@@ -76,6 +76,7 @@ def parse_plans(text: str) -> Tuple[ViewPlan, ...]:
 
 
 def crop_slots(top: int, left: int, h: int, w: int, flip: bool) -> list:
+    """The crop record's slots: the crop in pixels, then the flip as 0/1."""
     return [top, left, h, w, float(flip)]
 
 

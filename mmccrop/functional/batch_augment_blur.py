@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .batch_augment_color import _check
+
 
 def kernel_size(sigma: float) -> int:
     """OpenCV's automatic kernel side for 8-bit images: ``round(6 sigma + 1) | 1``."""
@@ -86,9 +88,7 @@ def gaussian_blur(x: Tensor, kernels: np.ndarray) -> Tensor:
         ValueError: if the kernel is wider than the image allows for a
             reflected border (``K // 2 >= H`` or ``>= W``).
     """
-    if x.dtype != torch.uint8 or x.dim() != 4:
-        raise ValueError(f'`x` must be a uint8 (B, C, H, W) tensor, got {x.dtype} '
-                         f'{tuple(x.shape)}')
+    _check(x, 'x')
     kernels = np.asarray(kernels)
     if kernels.ndim != 2 or kernels.shape[0] != x.shape[0] or kernels.shape[1] % 2 == 0:
         raise ValueError(f'`kernels` must be (B, odd K) with B = {x.shape[0]}, got '

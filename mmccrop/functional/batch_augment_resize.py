@@ -36,13 +36,19 @@ sample, independent of the image size.
 import math
 from typing import List, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from .resize import resize
 
 #: Resampling laws of :func:`crop_resize_flip`.
 MODES = ('pil_bilinear', 'pil_bicubic', 'cv2_bilinear')
 
 _PIL_SUPPORT = {'pil_bilinear': 1.0, 'pil_bicubic': 2.0}  # kernel half-width
+# The (interpolation, antialias) of :func:`resize` that each mode emulates.
+_RESIZE_ARGS = {'pil_bilinear': ('bilinear', True), 'pil_bicubic': ('bicubic', True),
+                'cv2_bilinear': ('bilinear', False)}
 
 
 def pack_images(images: Sequence[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
@@ -242,24 +248,27 @@ def crop_resize_flip_loop(images: List[Tensor], boxes: Tensor, flips: Tensor,
                           size: Tuple[int, int], mode: str) -> Tensor:
     """The same result as :func:`crop_resize_flip`, one image at a time.
 
-    The PIL modes call ``F.interpolate(..., antialias=True)`` per image (on
-    uint8 where the device has that kernel, i.e. the CPU: the CPU pipeline's
-    own op); ``'cv2_bilinear'`` falls back to the batched function per image.
-    Faster than the batched gathers on a CPU, slower on a GPU.
+    On the CPU each crop goes through :func:`mmccrop.functional.resize.resize`,
+    the CPU pipeline's own op (cv2 or torch's antialiased uint8 kernel);
+    other devices fall back to the batched function per image.  Faster than
+    the batched gathers on a CPU, slower on a GPU.
     """
-    from torch.nn import functional as F
+    if mode not in _RESIZE_ARGS:
+        raise ValueError(f'`mode` must be one of {MODES}, got {mode!r}')
+    interpolation, antialias = _RESIZE_ARGS[mode]
     out = []
     for img, box, flip in zip(images, boxes.tolist(), flips.tolist()):
-        top, left, h, w = box
-        crop = img[:, top:top + h, left:left + w]
-        if mode == 'cv2_bilinear' or crop.device.type != 'cpu':
+        if img.device.type != 'cpu':
             flat, off, shp = pack_images([img])
             res = crop_resize_flip(flat, off, shp, torch.tensor([box]), torch.tensor([flip]),
                                    size, mode)[0]
         else:
-            x = crop[None].contiguous(memory_format=torch.channels_last)
-            res = F.interpolate(x, size=tuple(size), mode=mode[4:], align_corners=False,
-                                antialias=True)[0]
+            top, left, h, w = box
+            crop = img[:, top:top + h, left:left + w].permute(1, 2, 0).numpy()
+            # cv2 wants the channels dense; the antialiased path copies anyway.
+            res_hwc = resize(np.ascontiguousarray(crop), tuple(size), interpolation,
+                             antialias=antialias)
+            res = torch.from_numpy(res_hwc.reshape(*res_hwc.shape[:2], -1)).permute(2, 0, 1)
             if flip:
                 res = res.flip(-1)
         out.append(res)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -138,22 +138,6 @@ def to_timm_name(name: str, naming: str) -> Optional[str]:
     return None
 
 
-def from_timm_name(name: str, naming: str) -> str:
-    """The name in ``naming`` of the timm backbone tensor ``name``.
-
-    Raises:
-        KeyError: If ``naming`` has no such tensor.
-    """
-    col = NAMINGS.index(naming)
-    for pattern, row in _PATTERNS['timm']:
-        m = pattern.match(name)
-        if m:
-            if row[col] is None:
-                raise KeyError(f'{naming} has no tensor for {name!r}')
-            return row[col].format(**m.groupdict())
-    raise KeyError(f'not a ViT backbone tensor: {name!r}')
-
-
 def find_vit(keys: Sequence[str], source: str = 'auto') -> Optional[Tuple[str, str, str]]:
     """``(source, prefix, naming)`` of the first ViT found in ``keys``, or None.
 
@@ -174,13 +158,19 @@ def find_vit(keys: Sequence[str], source: str = 'auto') -> Optional[Tuple[str, s
     return None
 
 
-def timm_names(num_layers: int) -> List[str]:
-    """Every tensor name of a timm ViT with ``num_layers`` blocks, in module order."""
-    names = ['cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias']
-    block = [row[0] for row in _TABLE if '{i}' in row[0]]
-    for i in range(num_layers):
-        names += [t.format(i=i, p=p) for t in block for p in ('weight', 'bias')]
-    return names + ['norm.weight', 'norm.bias']
+def vit_names(num_layers: int, naming: str) -> Iterator[Tuple[str, Optional[str]]]:
+    """``(timm name, name in naming)`` of each ViT tensor, in module order.
+
+    ``num_layers`` blocks; the second name is None where ``naming`` has no such tensor.
+    """
+    col = NAMINGS.index(naming)
+    block = [row for row in _TABLE if '{i}' in row[0]]  # contiguous in _TABLE
+    rows = [(row, None) for row in _TABLE[:_TABLE.index(block[0])]]
+    rows += [(row, i) for i in range(num_layers) for row in block]
+    rows += [(row, None) for row in _TABLE[_TABLE.index(block[-1]) + 1:]]
+    for row, i in rows:
+        for p in ('weight', 'bias') if '{p}' in row[0] else (None, ):
+            yield tuple(t and t.format(i=i, p=p) for t in (row[0], row[col]))  # None stays
 
 
 def _check_complete(timm_sd: Mapping[str, Any], where: str) -> Dict[str, Any]:
@@ -194,7 +184,7 @@ def _check_complete(timm_sd: Mapping[str, Any], where: str) -> Dict[str, Any]:
     blocks = sorted({int(k.split('.')[1]) for k in timm_sd if k.startswith('blocks.')})
     if blocks != list(range(len(blocks))):
         raise UnknownCheckpointFormat(f'{where}: ViT blocks are not numbered 0..n-1: {blocks}')
-    missing = [k for k in timm_names(len(blocks)) if k not in timm_sd]
+    missing = [k for k, _ in vit_names(len(blocks), 'timm') if k not in timm_sd]
     if missing:
         raise UnknownCheckpointFormat(
             f'{where}: incomplete ViT, missing {describe_keys(missing)}')
@@ -290,8 +280,8 @@ def convert_vit_state_dict(state_dict: Mapping[str, Any], source: str = 'auto',
     result = ViTConversion(state_dict=out, source=source, prefix=prefix, naming=naming,
                            arch=arch, notes=notes, dropped=dropped)
     out_prefix = OUTPUT_PREFIX[target]
-    for name in timm_names(arch['num_layers']):
-        new = out_prefix + (name if target == 'timm' else from_timm_name(name, 'mmpretrain'))
+    for name, mmpretrain in vit_names(arch['num_layers'], 'mmpretrain'):
+        new = out_prefix + (name if target == 'timm' else mmpretrain)
         out[new] = timm_sd[name]
         old = origin.get(name)
         if old is None:

@@ -32,12 +32,12 @@ NUM_TRIES = 10
 # Argument checks: each raises ValueError naming the argument.
 # --------------------------------------------------------------------------- #
 def check_size(size: Union[int, Sequence[int]], name: str = 'size') -> Tuple[int, int]:
-    """Return an output size as ``(h, w)``; an int means a square."""
+    """Return an output size as ``(h, w)``; an int means a square.  Bools are refused."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         size = (int(size), int(size))
     try:
         h, w = (int(s) for s in size)
-        ok = all(isinstance(s, numbers.Integral) for s in size)
+        ok = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)
     except (TypeError, ValueError):
         ok = False
     if not ok or h <= 0 or w <= 0:
@@ -72,12 +72,11 @@ def check_alpha(alpha: float, name: str = 'alpha') -> float:
     return alpha
 
 
-def check_box(box: Sequence[float], name: str = 'box', allow_empty: bool = True) -> Box:
+def check_box(box: Sequence[float], name: str = 'box') -> Box:
     """Return a normalised ``(x0, y0, x1, y1)`` box as floats.
 
-    A degenerate box (``x0 == x1`` or ``y0 == y1``) pins the crop centre to
-    a line or a point; it is allowed unless ``allow_empty=False`` (the box
-    store, whose boxes a refresh never makes empty).
+    A degenerate box (``x0 == x1`` or ``y0 == y1``) is allowed: it pins the
+    crop centre to a line or a point.
     """
     try:
         # tolist() covers numpy arrays and torch tensors without a numpy round trip.
@@ -91,8 +90,6 @@ def check_box(box: Sequence[float], name: str = 'box', allow_empty: bool = True)
         raise ValueError(f'`{name}` must be normalised to [0, 1], got {box!r}')
     if x0 > x1 or y0 > y1:
         raise ValueError(f'`{name}` is inverted (need x0 <= x1 and y0 <= y1), got {box!r}')
-    if not allow_empty and (x0 == x1 or y0 == y1):
-        raise ValueError(f'`{name}` is empty (need x0 < x1 and y0 < y1), got {box!r}')
     return x0, y0, x1, y1
 
 

@@ -5,7 +5,7 @@ import torch
 
 from mmccrop.datasets.box_sources import AnnotationBoxes
 from mmccrop.datasets.boxed_dataset import BoxedDataset
-from mmccrop.functional.box_sources import combine_boxes
+from mmccrop.functional.box_sources import combine_boxes, pixel_boxes_to_fractions
 from mmccrop.functional.box_stats import box_stats
 from mmccrop.functional.localization import box_iou
 
@@ -119,6 +119,14 @@ def test_argument_checks_name_the_argument():
         AnnotationBoxes(format='yolo', ann_file='x')
     with pytest.raises(ValueError, match='combine_boxes: no box'):
         combine_boxes(np.zeros((0, 4)))
+
+
+def test_pixel_boxes_to_fractions_takes_width_then_height_and_clips():
+    # A 200 x 100 (width x height) image; the second box runs off its right edge.
+    out = pixel_boxes_to_fractions([[20, 10, 100, 50], [150, -5, 260, 100]], 200, 100)
+    np.testing.assert_allclose(out, [[0.1, 0.1, 0.5, 0.5], [0.75, 0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match='image size must be positive'):
+        pixel_boxes_to_fractions([[0, 0, 1, 1]], 0, 100)
 
 
 def test_gt_bbox_with_several_objects_and_samples_without_one():

@@ -5,7 +5,9 @@ import pytest
 import torch
 from mmengine.dataset import ConcatDataset, RepeatDataset
 
-from mmccrop.datasets.wrapped_samples import InjectedInfo, resolve_leaf
+from mmccrop.datasets import wrapped_samples
+from mmccrop.datasets.boxed_dataset import BoxedDataset
+from mmccrop.datasets.wrapped_samples import InjectedInfo, read_gt_boxes, resolve_leaf
 from mmccrop.functional.box_schedule import check_schedule
 from mmccrop.functional.crop import check_box
 from mmccrop.functional.localization import check_localize_options, invalid_boxes
@@ -13,12 +15,20 @@ from mmccrop.functional.localization import check_localize_options, invalid_boxe
 from ._tiny import BoxTestImages
 
 
-def test_check_box_refuses_empty_boxes_only_when_asked():
+def test_check_box_allows_a_degenerate_box():
     line = (0.2, 0.5, 0.8, 0.5)
     assert check_box(line) == line  # a crop centre on a line is allowed
-    with pytest.raises(ValueError, match='`init_box` is empty'):
-        check_box(line, 'init_box', allow_empty=False)
-    assert check_box((0., 0., 1., 1.), allow_empty=False) == (0., 0., 1., 1.)
+    assert check_box((0., 0., 1., 1.)) == (0., 0., 1., 1.)
+
+
+def test_boxed_dataset_refuses_an_init_box_empty_in_the_float32_store():
+    # Non-empty in float64, but x0 == x1 once the store rounds it to float32.
+    box = (0.5, 0., 0.5 + 1e-10, 1.)
+    assert check_box(box) == box
+    with pytest.raises(ValueError, match='init_box .* empty'):
+        BoxedDataset(BoxTestImages(num=2), init_box=box)
+    ds = BoxedDataset(BoxTestImages(num=2), init_box=[0.25, 0.25, 0.75, 0.75])
+    assert ds.init_box == (0.25, 0.25, 0.75, 0.75) and isinstance(ds.init_box, tuple)
 
 
 def test_invalid_boxes_marks_each_kind_of_bad_row():
@@ -66,3 +76,31 @@ def test_injected_info_adds_keys_for_one_sample_and_restores_the_method():
         assert data.get_data_info(1)['ccrop_box'] == (0., 0., .5, .5)
     assert 'ccrop_box' not in data.get_data_info(1)
     assert 'get_data_info' not in vars(data)  # back to the class's method
+
+
+class _Infos:
+    """Just ``__len__`` and ``get_data_info``, as read_gt_boxes needs."""
+
+    def __init__(self, boxes):
+        self.infos = [{} if b is None else dict(gt_bbox=b) for b in boxes]
+
+    def __len__(self):
+        return len(self.infos)
+
+    def get_data_info(self, idx):
+        return dict(self.infos[idx])
+
+
+def test_read_gt_boxes_gives_nan_rows_for_missing_boxes_and_logs_their_count(monkeypatch):
+    logged = []
+    monkeypatch.setattr(wrapped_samples, 'print_log', lambda msg, **kw: logged.append(msg))
+    gt = read_gt_boxes(_Infos([(0., 0., .5, .5), None, [[.1, .2, .3, .4]]]))
+    assert gt.dtype == torch.float32 and gt.shape == (3, 4)
+    assert torch.isnan(gt[1]).all()
+    assert torch.equal(gt[[0, 2]], torch.tensor([[0., 0., .5, .5], [.1, .2, .3, .4]]))
+    assert logged == ['BoxedDataset: 1 of 3 samples have no gt_bbox']
+    assert read_gt_boxes(_Infos([None, (0., 0., 1., 1.)])) is None  # judged by the first
+    assert read_gt_boxes(_Infos([])) is None
+    # A BoxedDataset is read through raw_data_info, as its leaf gives it.
+    boxed = BoxedDataset(BoxTestImages(num=3))
+    assert torch.equal(read_gt_boxes(boxed), boxed.gt_boxes())

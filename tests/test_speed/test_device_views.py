@@ -13,6 +13,7 @@ from PIL import Image
 from scipy import stats
 
 from mmccrop.engine.runner.device_augment_runner import rewrite_pipeline
+from mmccrop.functional.batch_augment import crop_slots
 from mmccrop.registry import MODELS, TRANSFORMS
 
 from ._fixtures import ROOT, textured
@@ -121,6 +122,16 @@ def test_parameter_law_matches_the_cpu_transforms(tmp_path):
         assert stats.chi2_contingency(table).pvalue > 1e-3
     sig = p[~np.isnan(p[:, 15]), 15]
     assert stats.ks_2samp(sig, np.array(ref['sigma'])[~np.isnan(ref['sigma'])]).pvalue > 1e-3
+
+
+def test_each_view_vector_starts_with_the_crop_slots():
+    assert crop_slots(3, 4, 10, 12, True) == [3, 4, 10, 12, 1.0]
+    for prob, flip in ((1.0, 1.0), (0.0, 0.0)):
+        dev = TRANSFORMS.build(dict(type='MultiViewParams', num_views=1, transforms=[[
+            dict(type='RandomResizedCrop', size=32), dict(type='RandomFlip', prob=prob)]]))
+        out = dev(dict(img=np.zeros((40, 50, 3), np.uint8)))
+        x0, y0, x1, y1 = (int(v) for v in out['crop_bbox'][0])
+        assert out['aug_params'][0].tolist() == crop_slots(y0, x0, y1 - y0, x1 - x0, flip)
 
 
 @pytest.mark.parametrize('view,match', [

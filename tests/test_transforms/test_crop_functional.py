@@ -207,7 +207,8 @@ def test_bad_box_raises_naming_box(box):
         contrastive_crop_params(100, 100, box)
 
 
-@pytest.mark.parametrize('size', [0, -3, (0, 10), (10, -1), (1.5, 2), 'a', (1, 2, 3)])
+@pytest.mark.parametrize('size', [0, -3, (0, 10), (10, -1), (1.5, 2), 'a', (1, 2, 3), True,
+                                  (8, True), (False, 8)])
 def test_bad_size_raises_naming_size(size):
     with pytest.raises(ValueError, match='size'):
         check_size(size)

@@ -183,7 +183,7 @@ class MultiViewParams(BaseTransform):
                     else:
                         vec.extend(slots)
                 top, left, h, w = (int(v) for v in vec[:4])
-                vec[4:4] = [float(flip)]
+                vec[:4] = ba.crop_slots(top, left, h, w, flip)
                 params.append(np.array(vec, dtype=np.float64))
                 boxes.append(np.array([left, top, left + w, top + h], dtype=np.float32))
                 shapes.append((plan[0][1], plan[0][2]))

@@ -18,10 +18,10 @@ from .annotations import ImageBoxes, parse_coco, parse_voc
 from .files import FORMATS, BoxTable, dump_boxes, format_of, load_boxes
 from .keys import image_key, join_key, normalize_key
 from .match import MISSING, UNKNOWN, Matched, match_boxes
-from .rules import RULES, box_problem, combine_boxes, normalize_pixel_boxes
+from .rules import RULES, box_problem, combine_boxes, pixel_boxes_to_fractions
 
 __all__ = [
-    'RULES', 'combine_boxes', 'normalize_pixel_boxes', 'box_problem', 'ImageBoxes',
+    'RULES', 'combine_boxes', 'pixel_boxes_to_fractions', 'box_problem', 'ImageBoxes',
     'parse_coco', 'parse_voc', 'FORMATS', 'BoxTable', 'dump_boxes', 'load_boxes', 'format_of',
     'image_key', 'join_key', 'normalize_key', 'MISSING', 'UNKNOWN', 'Matched', 'match_boxes'
 ]

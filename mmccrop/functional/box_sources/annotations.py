@@ -19,7 +19,7 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import numpy as np
 
-from .rules import coco_xywh_to_xyxy, nonempty, normalize_pixel_boxes, voc_to_xyxy
+from .rules import coco_xywh_to_xyxy, nonempty, pixel_boxes_to_fractions, voc_to_xyxy
 
 
 class ImageBoxes(NamedTuple):
@@ -88,8 +88,8 @@ def parse_coco(data: bytes, name: str) -> ImageBoxes:
         if w < 0 or h < 0:
             raise ValueError(f'{at}: bbox {bbox!r} is inverted (negative width or height)')
         file_name, width, height = sizes[ann['image_id']]
-        objects[file_name].append(normalize_pixel_boxes(coco_xywh_to_xyxy((x, y, w, h)),
-                                                        width, height)[0])
+        objects[file_name].append(pixel_boxes_to_fractions(coco_xywh_to_xyxy((x, y, w, h)),
+                                                           width, height)[0])
     return _collect(objects, where)
 
 
@@ -126,8 +126,8 @@ def parse_voc(data: bytes, name: str) -> Tuple[str, np.ndarray, int]:
         if xmax < xmin or ymax < ymin:
             raise ValueError(f'{at}: the box is inverted (xmin {xmin:g}, ymin {ymin:g}, '
                              f'xmax {xmax:g}, ymax {ymax:g})')
-        boxes.append(normalize_pixel_boxes(voc_to_xyxy(xmin, ymin, xmax, ymax),
-                                           width, height)[0])
+        boxes.append(pixel_boxes_to_fractions(voc_to_xyxy(xmin, ymin, xmax, ymax),
+                                              width, height)[0])
     stacked = np.stack(boxes) if boxes else np.zeros((0, 4))
     kept = nonempty(stacked)
     return filename, kept, len(stacked) - len(kept)

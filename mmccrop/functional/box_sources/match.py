@@ -13,9 +13,10 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from ..localization.boxes import FULL_BOX
+
 MISSING = ('error', 'full')
 UNKNOWN = ('error', 'ignore')
-FULL_BOX = (0.0, 0.0, 1.0, 1.0)
 
 
 class Matched(NamedTuple):

@@ -39,11 +39,13 @@ def combine_boxes(boxes: np.ndarray, rule: str = 'union') -> np.ndarray:
     return boxes[int(np.argmax(area))].copy()
 
 
-def normalize_pixel_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
+def pixel_boxes_to_fractions(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """``(M, 4)`` pixel xyxy boxes (continuous coordinates, pixel ``i`` spans
     ``[i, i + 1)``) to fractions of a ``width`` x ``height`` image, clipped to
     the image.  A box that is empty after clipping gives a row with
-    ``x1 <= x0`` or ``y1 <= y0``; :func:`nonempty` drops those.
+    ``x1 <= x0`` or ``y1 <= y0``; :func:`nonempty` drops those.  (Not
+    :func:`mmccrop.functional.view_pairs.normalize_pixel_boxes`, which takes
+    ``height, width`` and refuses boxes outside the image.)
     """
     if not (width > 0 and height > 0):
         raise ValueError(f'image size must be positive, got width={width}, height={height}')

@@ -8,6 +8,8 @@ from typing import Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from ..crop import check_size
+
 ALIGNS = ('centre', 'corner')
 BACKGROUNDS = ('none', 'median')
 REGIONS = ('all', 'peak')
@@ -66,11 +68,7 @@ def check_localize_options(threshold: float, eval_size: SizeLike, align: str = '
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise ValueError(f'threshold must lie in (0, 1), got {threshold!r}')
     threshold = _check_threshold(threshold)
-    size = (eval_size, eval_size) if isinstance(eval_size, int) else \
-        tuple(eval_size) if isinstance(eval_size, (tuple, list)) else ()
-    if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0
-                                 for s in size):
-        raise ValueError(f'eval_size must be a positive int or (h, w), got {eval_size!r}')
+    size = check_size(eval_size, 'eval_size')
     _check_align(align)
     _check_background(background)
     _check_region(region)
