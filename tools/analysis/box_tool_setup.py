@@ -10,6 +10,7 @@ from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.engine.hooks.box_checkpoint import CKPT_KEY
 from mmccrop.registry import DATASETS, MODELS
 from mmccrop.utils import register_all_modules, safe_torch_load
+from mmccrop.utils.config import load_config as _load_config
 
 __all__ = ['refresh_hook_cfg', 'hook_settings', 'load_config', 'build_dataset', 'load_model']
 
@@ -32,10 +33,7 @@ def hook_settings(cfg: Config, threshold, eval_size):
 def load_config(path: str, cfg_options=None) -> Config:
     """Register mmccrop's modules, then read ``path`` with ``--cfg-options`` applied."""
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    return _load_config(path, cfg_options)
 
 
 def build_dataset(cfg: Config, split: str) -> BoxedDataset:
