@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_ccrop_pipeline import interleaved, make_jpegs  # noqa: E402
+from bench_common import BOX, IMAGENET_CCROP  # noqa: E402
 
 import mmccrop.datasets  # noqa: E402,F401  (registers the transforms)
 from mmccrop.engine.runner.device_augment_runner import (  # noqa: E402
@@ -41,15 +42,14 @@ from mmccrop.engine.runner.device_augment_runner import (  # noqa: E402
 from mmccrop.registry import MODELS, TRANSFORMS  # noqa: E402
 
 CONFIGS = {
-    'imagenet ccrop': 'configs/selfsup/_base_/datasets/imagenet_ccrop.py',
-    'cifar10 ccrop': 'configs/selfsup/_base_/datasets/cifar10_ccrop.py',
+    'imagenet ccrop': IMAGENET_CCROP,
+    'cifar10 ccrop': os.path.join(ROOT, 'configs/selfsup/_base_/datasets/cifar10_ccrop.py'),
 }
-BOX = (0.2, 0.25, 0.75, 0.8)
 
 
 def pipelines(name):
     """``(cfg, {label: built pipeline})``: today's pipeline and the device path's loader."""
-    cfg = Config.fromfile(os.path.join(ROOT, CONFIGS[name]))
+    cfg = Config.fromfile(CONFIGS[name])
     cases = {'cpu pipeline': cfg.train_pipeline}
     cases['device, decode=loader'] = rewrite_pipeline(cfg.train_pipeline, 'loader')
     if any(t['type'] == 'LoadImageFromFile' for t in cfg.train_pipeline):
