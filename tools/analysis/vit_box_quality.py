@@ -34,7 +34,7 @@ from box_quality import feature_maps, score  # noqa: E402
 
 from mmccrop.functional.localization import FULL_BOX, box_iou  # noqa: E402
 from mmccrop.registry import DATASETS, MODELS  # noqa: E402
-from mmccrop.utils import atomic_write, register_all_modules  # noqa: E402
+from mmccrop.utils import atomic_write_text, register_all_modules  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/selfsup/snclr/'
@@ -167,11 +167,8 @@ def main(argv=None) -> int:
                     f'{args.epochs} epoch' + ('s' if args.epochs != 1 else ''))
     print_table(rows, baseline, args.thresholds)
     if args.json:
-        def write(tmp: str) -> None:
-            with open(tmp, 'w') as f:
-                json.dump(dict(baseline=baseline, args=vars(args), rows=rows), f, indent=1)
-
-        atomic_write(args.json, write)
+        atomic_write_text(args.json, json.dumps(
+            dict(baseline=baseline, args=vars(args), rows=rows), indent=1))
     return 0
 
 
