@@ -30,6 +30,7 @@ import time
 import cv2
 import numpy as np
 import torch
+from bench_common import BOX, IMAGENET_CCROP
 from mmengine.config import Config
 from PIL import Image, ImageFilter
 from torchvision import transforms as T
@@ -37,15 +38,14 @@ from torchvision import transforms as T
 import mmccrop.datasets  # noqa: F401  (registers the transforms)
 from mmccrop.registry import TRANSFORMS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-IMAGENET_CCROP = os.path.join(ROOT, 'configs/selfsup/_base_/datasets/imagenet_ccrop.py')
 
-
-def make_jpegs(folder, n, seed=0):
+def make_jpegs(folder, n, seed=0, sizes=(300, 501)):
+    """``n`` synthetic JPEGs (smooth colour fields plus texture, quality 90) in
+    ``folder``, each side drawn from ``range(*sizes)``; their paths."""
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(n):
-        h, w = (int(v) for v in rng.integers(300, 501, 2))
+        h, w = (int(v) for v in rng.integers(*sizes, 2))
         base = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
         img = cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.int16)
         img += rng.integers(-25, 26, (h, w, 3)).astype(np.int16)
@@ -81,7 +81,7 @@ def interleaved(cases, items, rounds, repeat=1):
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-def bench_p2(images, rounds, box=(0.2, 0.25, 0.75, 0.8)):
+def bench_p2(images, rounds, box=BOX):
     results = {}
     # Enough crops per measurement that the random crop sizes average out.
     for name, kwargs, calls in (('cv2', dict(antialias=False), 2000),
@@ -185,11 +185,10 @@ def main():
                   f'RandomResizedCrop {t["rrc"] * 1e6:7.1f} us/img, '
                   f'ratio ccrop/rrc = {t["ccrop"] / t["rrc"]:.3f} (target <= 1.05)')
 
-        box = (0.2, 0.25, 0.75, 0.8)
         views = {'config': imagenet_view()}
         for interp in dict.fromkeys(args.interpolation):
             views[f'cv2 {interp}'] = imagenet_view(interpolation=interp, antialias=False)
-        cases = {name: mmccrop_pipeline(box, view) for name, view in views.items()}
+        cases = {name: mmccrop_pipeline(BOX, view) for name, view in views.items()}
         cases['torchvision'] = torchvision_pipeline()
         p1 = interleaved(cases, paths, args.rounds)
         ref = p1['torchvision']

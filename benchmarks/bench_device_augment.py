@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_ccrop_pipeline import interleaved, make_jpegs  # noqa: E402
+from bench_common import BOX, IMAGENET_CCROP  # noqa: E402
 
 import mmccrop.datasets  # noqa: E402,F401  (registers the transforms)
 from mmccrop.engine.runner.device_augment_runner import (  # noqa: E402
@@ -41,15 +42,14 @@ from mmccrop.engine.runner.device_augment_runner import (  # noqa: E402
 from mmccrop.registry import MODELS, TRANSFORMS  # noqa: E402
 
 CONFIGS = {
-    'imagenet ccrop': 'configs/selfsup/_base_/datasets/imagenet_ccrop.py',
-    'cifar10 ccrop': 'configs/selfsup/_base_/datasets/cifar10_ccrop.py',
+    'imagenet ccrop': IMAGENET_CCROP,
+    'cifar10 ccrop': os.path.join(ROOT, 'configs/selfsup/_base_/datasets/cifar10_ccrop.py'),
 }
-BOX = (0.2, 0.25, 0.75, 0.8)
 
 
 def pipelines(name):
     """``(cfg, {label: built pipeline})``: today's pipeline and the device path's loader."""
-    cfg = Config.fromfile(os.path.join(ROOT, CONFIGS[name]))
+    cfg = Config.fromfile(CONFIGS[name])
     cases = {'cpu pipeline': cfg.train_pipeline}
     cases['device, decode=loader'] = rewrite_pipeline(cfg.train_pipeline, 'loader')
     if any(t['type'] == 'LoadImageFromFile' for t in cfg.train_pipeline):
@@ -66,19 +66,20 @@ def runner(transforms):
     return run
 
 
-def items_for(name, paths, images):
+def items_for(name, paths):
+    """Loader inputs: the JPEG files for ImageNet, as many in-memory 32 px images for CIFAR."""
     if name.startswith('imagenet'):
         return [dict(img_path=p, ccrop_box=BOX, sample_idx=i) for i, p in enumerate(paths)]
     rng = np.random.default_rng(0)
     return [dict(img=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8), ccrop_box=BOX,
-                 sample_idx=i) for i in range(len(images))]
+                 sample_idx=i) for i in range(len(paths))]
 
 
-def bench_d1(paths, images, rounds):
+def bench_d1(paths, rounds):
     print('D1: loader CPU time per image (two views), one thread')
     for name in CONFIGS:
         _, built = pipelines(name)
-        items = items_for(name, paths, images)
+        items = items_for(name, paths)
         res = interleaved({k: runner(v) for k, v in built.items()}, items, rounds)
         ref = res['cpu pipeline']
         for label, t in res.items():
@@ -91,7 +92,7 @@ def bench_d2(paths, rounds, batch):
     print(f'D2: view ops per image on this CPU, batches of {batch}, one thread')
     for name in CONFIGS:
         cfg, built = pipelines(name)
-        items = items_for(name, paths, paths)
+        items = items_for(name, paths)
         if name.startswith('imagenet'):  # decoded once, outside the timing
             for it in items:
                 it['img'] = cv2.imread(it.pop('img_path'))
@@ -104,8 +105,9 @@ def bench_d2(paths, rounds, batch):
         np.random.seed(0)
         dev_batches = [pseudo_collate([runner(dev_loader)(it) for it in c]) for c in chunks]
 
-        def cpu_case(chunk, plain=plain, views=cpu_views):
-            plain(pseudo_collate([runner(views)(it) for it in chunk]), True)
+        # Every case takes a batch index: the CPU one its chunk, the device ones its batch.
+        def cpu_case(k, plain=plain, views=cpu_views, chunks=chunks):
+            plain(pseudo_collate([runner(views)(it) for it in chunks[k]]), True)
 
         cases = {'cpu per-image views': cpu_case}
         for method in ('loop', 'batched'):
@@ -113,23 +115,12 @@ def bench_d2(paths, rounds, batch):
                                     crop_method=method))
             cases[f'device ops, {method}'] = (
                 lambda k, pre=pre, b=dev_batches: pre(copy.deepcopy(b[k]), True))
-        res = _time_d2(cases, chunks, rounds)
+        res = interleaved(cases, list(range(len(chunks))), rounds)  # seconds per batch
         ref = res['cpu per-image views']
         for label, t in res.items():
             per_img = t / batch
             extra = '' if label.startswith('cpu') else f'   ratio device/cpu {t / ref:5.2f}'
             print(f'  {name:15s} {label:22s} {per_img * 1e3:7.3f} ms/img{extra}')
-
-
-def _time_d2(cases, chunks, rounds):
-    """Median seconds per batch; the CPU case takes a chunk, the device ones its index."""
-    wrapped = {}
-    for label, fn in cases.items():
-        if label.startswith('cpu'):
-            wrapped[label] = lambda k, fn=fn: fn(chunks[k])
-        else:
-            wrapped[label] = fn
-    return interleaved(wrapped, list(range(len(chunks))), rounds)
 
 
 def main():
@@ -148,7 +139,7 @@ def main():
               f'{max(max(i.shape[:2]) for i in images)} px, {args.rounds} rounds, 1 thread, '
               f'torch {torch.__version__}, cv2 {cv2.__version__}')
         if args.only in (None, 'd1'):
-            bench_d1(paths, images, args.rounds)
+            bench_d1(paths, args.rounds)
         if args.only in (None, 'd2'):
             bench_d2(paths, args.rounds, args.batch)
 

@@ -29,8 +29,8 @@ import tempfile
 import time
 
 import torch
+from bench_common import ROOT, sync
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmccrop.functional.localization import (  # noqa: E402
@@ -39,20 +39,15 @@ from mmccrop.functional.localization import (  # noqa: E402
 )
 
 
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-
-
 def _median_pair(fn_a, fn_b, repeats, device):
     fn_a(), fn_b()  # warm-up (caches, lazy init)
     times_a, times_b = [], []
     for _ in range(repeats):
         for fn, out in ((fn_a, times_a), (fn_b, times_b)):
-            _sync(device)
+            sync(device)
             t = time.perf_counter()
             fn()
-            _sync(device)
+            sync(device)
             out.append(time.perf_counter() - t)
     return statistics.median(times_a), statistics.median(times_b)
 

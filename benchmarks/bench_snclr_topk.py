@@ -24,13 +24,9 @@ from typing import Callable, List
 
 import torch
 import torch.nn.functional as F
+from bench_common import sync
 
 from mmccrop.functional.neighbors import topk_cosine_neighbors
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
 
 
 def _time(fn: Callable[[], object], device: torch.device, repeat: int, warmup: int = 2
@@ -40,10 +36,10 @@ def _time(fn: Callable[[], object], device: torch.device, repeat: int, warmup: i
         fn()
     times: List[float] = []
     for _ in range(repeat):
-        _sync(device)
+        sync(device)
         t0 = time.perf_counter()
         fn()
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
 
@@ -109,10 +105,10 @@ def bench_step(args, device: torch.device) -> tuple:
     search = model.bank.search
 
     def timed_search(*a, **kw):
-        _sync(device)
+        sync(device)
         t0 = time.perf_counter()
         out = search(*a, **kw)
-        _sync(device)
+        sync(device)
         search_time[0] += time.perf_counter() - t0
         return out
 

@@ -5,7 +5,6 @@ ImageNet ContrastiveCrop views (``configs/selfsup/_base_/datasets/imagenet_ccrop
 on synthetic 300-500 px JPEGs (``--reduced``: 80-120 px, 64 px views).
 """
 import copy
-import os
 import statistics
 import tempfile
 import time
@@ -13,29 +12,13 @@ import time
 import cv2
 import numpy as np
 import torch
+from bench_ccrop_pipeline import interleaved, make_jpegs
+from bench_common import BOX, IMAGENET_CCROP, sync
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from mmccrop.engine.runner.device_augment_runner import rewrite_pipeline
 from mmccrop.registry import MODELS, TRANSFORMS
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, 'configs/selfsup/_base_/datasets/imagenet_ccrop.py')
-BOX = (0.2, 0.25, 0.75, 0.8)
-
-
-def _jpegs(folder, n, sizes, seed=0):
-    rng = np.random.default_rng(seed)
-    paths = []
-    for i in range(n):
-        h, w = (int(v) for v in rng.integers(*sizes, 2))
-        base = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
-        img = cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.int16)
-        img += rng.integers(-25, 26, (h, w, 3)).astype(np.int16)
-        paths.append(os.path.join(folder, f'{i:04d}.jpg'))
-        cv2.imwrite(paths[-1], np.clip(img, 0, 255).astype(np.uint8),
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return paths
 
 
 def _build(pipeline):
@@ -49,23 +32,8 @@ def _apply(transforms, path, idx):
     return results
 
 
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def _per_image(fn, items, rounds):
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for i, p in enumerate(items):
-            fn(p, i)
-        times.append((time.perf_counter() - t0) / len(items))
-    return statistics.median(times)
-
-
 def run(device, reduced, rounds):
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(IMAGENET_CCROP)
     pipe = copy.deepcopy(cfg.train_pipeline)
     if reduced:
         for view in pipe[1]['transforms']:
@@ -75,7 +43,7 @@ def run(device, reduced, rounds):
     sizes = (80, 121) if reduced else (300, 501)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        paths = _jpegs(folder, n, sizes)
+        paths = make_jpegs(folder, n, sizes=sizes)
         cases = {'cpu pipeline (decode + 2 views)': _build(pipe),
                  'device path loader, decode=loader': _build(rewrite_pipeline(pipe, 'loader')),
                  'device path loader, decode=device': _build(rewrite_pipeline(pipe, 'device'))}
@@ -83,8 +51,8 @@ def run(device, reduced, rounds):
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            per = {k: _per_image(lambda p, i, t=v: _apply(t, p, i), paths, rounds)
-                   for k, v in cases.items()}
+            per = interleaved({k: lambda item, t=v: _apply(t, item[1], item[0])
+                               for k, v in cases.items()}, list(enumerate(paths)), rounds)
         finally:
             torch.set_num_threads(threads)
         ref = per['cpu pipeline (decode + 2 views)']
@@ -107,10 +75,10 @@ def run(device, reduced, rounds):
                 for _ in range(rounds):
                     for b in batches:
                         data = copy.deepcopy(b)
-                        _sync(device)
+                        sync(device)
                         t0 = time.perf_counter()
                         pre(data, True)
-                        _sync(device)
+                        sync(device)
                         times.append(time.perf_counter() - t0)
                 rows.append(('A pipelines', f'device ops, decode={decode}, crop={method}',
                              f'{device.type}, batch {batch}', batch / statistics.median(times),

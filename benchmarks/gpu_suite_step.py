@@ -14,12 +14,12 @@ import statistics
 import time
 
 import torch
+from bench_common import ROOT, sync
 from mmengine.config import Config
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmccrop.registry import MODELS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs/selfsup/_base_/models/mocov2_resnet50.py')
 
 
@@ -31,11 +31,6 @@ def _model(reduced):
         cfg.neck.update(in_channels=64, hid_channels=64)
         cfg.queue_len = 256
     return MODELS.build(cfg)
-
-
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
 
 
 def _wrapper(model, amp, device):
@@ -61,11 +56,11 @@ def _variant(base, views, device, steps, warmup, channels_last=False, weights_nh
         torch.cuda.reset_peak_memory_stats(device)
     times, first_loss = [], None
     for i in range(warmup + steps):
-        _sync(device)
+        sync(device)
         t0 = time.perf_counter()
         with torch.autocast('cpu', dtype=amp, enabled=cpu_amp):
             log = step(data, wrapper)
-        _sync(device)
+        sync(device)
         if first_loss is None:
             first_loss = float(log['loss'])
         if i >= warmup:

@@ -92,3 +92,10 @@ def test_refuses_overwrite_missing_classes_and_a_tampered_list(imagenet, tmp_pat
         tool.read_classes(tool.AUTHORS_URL)
     tool.AUTHORS_SHA256 = hashlib.sha256(extra.read_bytes()).hexdigest()
     assert tool.read_classes(tool.AUTHORS_URL) == extra.read_text()
+
+
+def test_a_class_list_that_is_not_utf8_is_named(tmp_path):
+    latin = tmp_path / 'classes.txt'
+    latin.write_bytes('n01443537\n# caf\xe9\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match=r"class list .*classes\.txt.* is not UTF-8"):
+        _tool().read_classes(str(latin))

@@ -76,16 +76,12 @@ def build_config(args: argparse.Namespace) -> Config:
     if cfg.get('resume', False) and cfg.get('load_from', None) is None:
         # mmengine would read work_dir/last_checkpoint, an absolute path: in a
         # copied or moved work dir, that is the original's checkpoint.
-        from mmengine.runner.checkpoint import find_latest_checkpoint
-
-        from mmccrop.utils.last_checkpoint import resolve_last_checkpoint
-        found = resolve_last_checkpoint(cfg.work_dir)
+        from mmccrop.utils.last_checkpoint import find_resume_checkpoint
+        found, copied = find_resume_checkpoint(cfg.work_dir)
         if found is not None:
             cfg.load_from = found
-            written = find_latest_checkpoint(cfg.work_dir)
-            if found != written:
-                print(f'{cfg.work_dir}/last_checkpoint names {written}, outside this work dir '
-                      f'(was it copied or moved?); resuming from its copy {found} instead.')
+        if copied:
+            print(copied)
     return cfg
 
 

@@ -1,10 +1,12 @@
 """Load a config file, including one that inherits ``mmccrop::`` configs."""
+from typing import Optional
+
 from mmengine.config import Config
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def load_config(path: str) -> Config:
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``Config.fromfile`` for the tools, with ``pkg::`` bases made runnable.
 
     A config that inherits ``_base_ = 'mmccrop::selfsup/...'`` gets ``_scope_`` added
@@ -15,14 +17,20 @@ def load_config(path: str) -> Config:
     are looked up in the default scope, whose registry reaches mmengine's, so the key
     is dropped.
 
+    Importing this module imports :mod:`mmccrop`, whose ``__init__`` lets mmengine
+    resolve ``mmccrop::`` bases.
+
     Args:
         path (str): The config file.
+        cfg_options (dict, optional): ``--cfg-options`` overrides, merged before the
+            key is dropped (so an override of ``collate_fn`` is covered too).
 
     Returns:
         Config: The loaded config.
     """
-    import mmccrop  # noqa: F401  (joins mmengine's table of `pkg::` packages)
     cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     for key in _LOADERS:
         loader = cfg.get(key)
         collate = loader.get('collate_fn') if isinstance(loader, dict) else None

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 _HISTORY_BUFFER_STATS = ('min', 'max', 'current', 'mean')
+TORCH_MAGIC = (b'PK\x03\x04', b'\x80')  # zip archive (torch >= 1.6), pickle protocol >= 2
 
 
 def _restricted_getattr(obj: Any, name: str) -> Any:
@@ -73,14 +74,28 @@ def safe_torch_load(path: str | os.PathLike, map_location: Any = 'cpu',
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        RuntimeError: If the file needs arbitrary unpickling (and ``unsafe``
-            is False) or is not a readable checkpoint; the message names it.
+        RuntimeError: If the file is not a PyTorch checkpoint at all, needs
+            arbitrary unpickling (and ``unsafe`` is False) or cannot be read;
+            the message names it.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    # Checked first: unpickling random bytes fails in ways that read like an
+    # unsafe checkpoint, and --unsafe-load would be the wrong advice.
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if not head.startswith(TORCH_MAGIC):
+        raise RuntimeError(
+            f'{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; '
+            f'it starts with bytes {head.hex(" ") or "(empty file)"}). Is it truncated, '
+            'another format, or the wrong file?')
     if unsafe:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=False)
+        except Exception as e:  # noqa: BLE001 - full unpickling raises anything
+            raise RuntimeError(f'{path}: not a readable checkpoint, even with --unsafe-load '
+                               f'({type(e).__name__}: {e})') from e
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - re-raised with the file name
@@ -92,5 +107,3 @@ def safe_torch_load(path: str | os.PathLike, map_location: Any = 'cpu',
                 f'({msg.splitlines()[0][:300]}). If you trust this file, re-run with '
                 f'the unsafe-load option (e.g. --unsafe-load).') from e
         raise RuntimeError(f'{path}: not a readable PyTorch checkpoint ({e})') from e
-
-

@@ -132,3 +132,16 @@ def test_the_exported_file_is_the_file_source_format(tmp_path, tool):
         back = DATASETS.build(dict(PATHS, box_source=dict(type='FileBoxes', file=out)))
         assert back.boxes.numpy().view(np.int32).tolist() == \
             boxes.numpy().view(np.int32).tolist(), fmt
+
+
+@pytest.mark.parametrize('unsafe', [False, True])
+def test_random_bytes_are_not_a_checkpoint(tmp_path, tool, capsys, unsafe):
+    """A file of random bytes is named as such, never as an unsafe pickle."""
+    src = tmp_path / 'download.pth'
+    src.write_bytes(b'\x13' + np.random.default_rng(7).integers(0, 256, 4096, np.uint8).tobytes())
+    out = tmp_path / 'boxes.json'
+    args = [str(src), str(out)] + (['--unsafe-load'] if unsafe else [])
+    assert tool.main(args) == 1  # a one-line error, no traceback
+    err = capsys.readouterr().err
+    assert err.startswith(f'error: {src}: not a PyTorch checkpoint')
+    assert '--unsafe-load' not in err and not out.exists()

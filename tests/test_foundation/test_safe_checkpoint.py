@@ -161,3 +161,21 @@ def test_safe_torch_load_errors_name_the_file(tmp_path):
     with pytest.raises(RuntimeError, match='truncated.pth'):
         safe_torch_load(bad)
     assert torch.equal(safe_torch_load(good)['w'], torch.ones(2))
+
+
+@pytest.mark.parametrize('unsafe', [False, True])
+def test_safe_torch_load_names_files_that_are_not_checkpoints(tmp_path, unsafe):
+    noise = tmp_path / 'noise.pth'
+    noise.write_bytes(b'\x13' + bytes(range(256)) * 4)
+    with pytest.raises(RuntimeError, match='noise.pth: not a PyTorch checkpoint') as info:
+        safe_torch_load(noise, unsafe=unsafe)
+    assert 'unsafe-load' not in str(info.value)
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(RuntimeError, match=r'starts with bytes \(empty file\)'):
+        safe_torch_load(empty, unsafe=unsafe)
+    garbled = tmp_path / 'garbled.pth'  # a pickle header, then noise
+    garbled.write_bytes(b'\x80\x02' + bytes(range(256)) * 4)
+    if unsafe:
+        with pytest.raises(RuntimeError, match='not a readable checkpoint, even with'):
+            safe_torch_load(garbled, unsafe=True)

@@ -67,3 +67,19 @@ def test_visualize_crops_writes_a_png(tmp_path):
     with pytest.raises(ValueError, match='--box'):
         tool.main([str(img), '--box', '0.5', '0', '0.2', '1', '--out', str(tmp_path / 'c.png')])
     assert not (tmp_path / 'c.png').exists()
+
+
+def test_visualize_crops_png_gets_a_plain_file_mode(tmp_path):
+    """Written through a temporary file, but readable as a plain open() leaves it (not 0600)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'visualize_crops', osp.join(ROOT, 'tools/analysis/visualize_crops.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'crops.png'
+    tool.main(['demo', '--out', str(out), '--num-pairs', '1', '--num-centres', '10',
+               '--dpi', '30'])
+    plain = tmp_path / 'plain'
+    plain.write_bytes(b'')
+    assert (out.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith('.tmp')] == []

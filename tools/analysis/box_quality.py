@@ -45,6 +45,7 @@ from mmccrop.functional.localization import (  # noqa: E402
     box_iou,
     heatmap_to_boxes,
 )
+from mmccrop.utils import atomic_write_text  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -154,13 +155,7 @@ def main(argv=None) -> int:
           f"{best['region']}, align {best['align']}, k={best['threshold']:.2f}, "
           f"mean IoU {best['miou']:.3f}")
     if args.json:
-        from mmccrop.utils import atomic_write
-
-        def write(tmp: str) -> None:
-            with open(tmp, 'w') as f:
-                json.dump(dict(baseline=baseline, rows=rows), f, indent=1)
-
-        atomic_write(args.json, write)
+        atomic_write_text(args.json, json.dumps(dict(baseline=baseline, rows=rows), indent=1))
     return 0
 
 

@@ -1,17 +1,33 @@
 """Shared set-up of the box analysis tools: the config, its dataset, its
-model and checkpoint, and the settings of its ``BoxRefreshHook``.
+model and checkpoint, and the settings of its ``BoxRefreshHook``; and what
+the box figures share: localising the drawn images, scaling them and their
+true boxes for display, drawing a box, saving the PNG.
 
-Used by ``visualize_boxes.py``, ``box_quality.py`` and
+Used by ``visualize_boxes.py``, ``compare_boxes.py``, ``box_quality.py`` and
 ``background_probe.py``; not a command of its own.
 """
+from typing import Optional
+
+import numpy as np
+import torch
 from mmengine.config import Config
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.engine.hooks.box_checkpoint import CKPT_KEY
+from mmccrop.engine.localization import preprocess_images
+from mmccrop.engine.localization.localizer import feature_maps
+from mmccrop.functional.localization import (
+    heatmap_to_boxes,
+    normalized_heatmaps,
+    upsample_heatmaps,
+)
+from mmccrop.functional.resize import resize
 from mmccrop.registry import DATASETS, MODELS
-from mmccrop.utils import register_all_modules, safe_torch_load
+from mmccrop.utils import atomic_write, register_all_modules, safe_torch_load
+from mmccrop.utils.config import load_config as _load_config
 
-__all__ = ['refresh_hook_cfg', 'hook_settings', 'load_config', 'build_dataset', 'load_model']
+__all__ = ['refresh_hook_cfg', 'hook_settings', 'load_config', 'build_dataset', 'load_model',
+           'localise', 'display_image', 'true_box', 'draw_rect', 'save_png']
 
 
 def refresh_hook_cfg(cfg: Config) -> dict:
@@ -32,10 +48,7 @@ def hook_settings(cfg: Config, threshold, eval_size):
 def load_config(path: str, cfg_options=None) -> Config:
     """Register mmccrop's modules, then read ``path`` with ``--cfg-options`` applied."""
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    return _load_config(path, cfg_options)
 
 
 def build_dataset(cfg: Config, split: str) -> BoxedDataset:
@@ -74,3 +87,51 @@ def load_model(cfg: Config, checkpoint, device, unsafe):
     else:
         model.init_weights()
     return model.to(device).eval(), stored
+
+
+@torch.no_grad()
+def localise(model, images, threshold, eval_size, align='centre', background='none',
+             region='all'):
+    """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images,
+    squashed and passed through the model as the box refresh does."""
+    batch = torch.stack([
+        torch.from_numpy(np.ascontiguousarray(
+            resize(img, tuple(eval_size), 'bilinear', antialias=True))).permute(2, 0, 1)
+        for img in images])
+    feats = feature_maps(model, preprocess_images(model, batch))
+    boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True,
+                                         align=align, background=background, region=region)
+    heat, _ = normalized_heatmaps(feats, background)
+    heat = upsample_heatmaps(heat, eval_size, align)[:, None]
+    return heat[:, 0].cpu().numpy(), boxes.cpu(), degenerate.cpu()
+
+
+def display_image(img: np.ndarray, display_size: int) -> np.ndarray:
+    """``img`` shrunk (never enlarged) to a longest side of ``display_size``."""
+    import cv2
+    scale = display_size / max(img.shape[:2])
+    if scale < 1:
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return img
+
+
+def true_box(gt: Optional[torch.Tensor], idx: int) -> Optional[torch.Tensor]:
+    """Sample ``idx``'s true box, or ``None`` (no ``gt_bbox``, or NaN for this sample)."""
+    return None if gt is None or not torch.isfinite(gt[idx]).all() else gt[idx]
+
+
+def draw_rect(ax, box, w: int, h: int, **style) -> None:
+    """Outline the normalised ``box`` on a ``w`` x ``h`` image shown in ``ax``."""
+    import matplotlib.patches as patches
+    x0, y0, x1, y1 = (float(v) for v in box)
+    ax.add_patch(patches.Rectangle((x0 * w - 0.5, y0 * h - 0.5), (x1 - x0) * w, (y1 - y0) * h,
+                                   fill=False, **style))
+
+
+def save_png(fig, out: str) -> None:
+    """Write ``fig`` to ``out`` atomically, with a plain ``open()``'s file mode."""
+    import matplotlib.pyplot as plt
+    try:
+        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=100, format='png'))
+    finally:
+        plt.close(fig)

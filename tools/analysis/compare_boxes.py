@@ -17,6 +17,7 @@ import os.path as osp
 from typing import Callable, List, Optional, Sequence
 
 import torch
+from box_tool_setup import display_image, draw_rect, localise, save_png, true_box
 
 from mmccrop.datasets.box_sources import AnnotationBoxes, FileBoxes
 from mmccrop.engine.hooks.box_refresh_hook import BoxRefreshHook
@@ -114,7 +115,7 @@ def report(labels: Sequence[str], boxes: Sequence[torch.Tensor], gt: Optional[to
     return lines
 
 
-def draw(rows: List[dict], labels: Sequence[str], title: str, out: str, save) -> None:
+def draw(rows: List[dict], labels: Sequence[str], title: str, out: str) -> None:
     """One column per source; each panel shows that source's box (heatmap
     underneath for ``heatmap``), the true box dashed when there is one."""
     import matplotlib
@@ -138,12 +139,12 @@ def draw(rows: List[dict], labels: Sequence[str], title: str, out: str, save) ->
             box = row['boxes'][k]
             text = f'sample {row["idx"]}: area {float(box_area(box)):.2f}'
             if row['gt'] is not None and not any(row['is_gt']):  # else gt has its column
-                _rect(ax, row['gt'], w, h, edgecolor='lime', linewidth=1.5, linestyle='--')
+                draw_rect(ax, row['gt'], w, h, edgecolor='lime', linewidth=1.5, linestyle='--')
                 text += f', IoU gt {float(box_iou(box, row["gt"])):.2f}'
             if k == 1:
                 text += f'\nIoU with the left box {float(box_iou(box, row["boxes"][0])):.2f}'
             if torch.isfinite(box).all():
-                _rect(ax, box, w, h, edgecolor=COLOURS[k], linewidth=2)
+                draw_rect(ax, box, w, h, edgecolor=COLOURS[k], linewidth=2)
             ax.set_title(text, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -154,14 +155,7 @@ def draw(rows: List[dict], labels: Sequence[str], title: str, out: str, save) ->
     fig.suptitle(title, fontsize=9)
     fig.legend(handles=legend, loc='lower center', ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
-    save(fig, out)
-
-
-def _rect(ax, box, w: int, h: int, **style) -> None:
-    import matplotlib.patches as patches
-    x0, y0, x1, y1 = (float(v) for v in box)
-    ax.add_patch(patches.Rectangle((x0 * w - 0.5, y0 * h - 0.5), (x1 - x0) * w, (y1 - y0) * h,
-                                   fill=False, **style))
+    save_png(fig, out)
 
 
 def title_of(labels: Sequence[str], figures: List[str], n_drawn: int,
@@ -173,17 +167,12 @@ def title_of(labels: Sequence[str], figures: List[str], n_drawn: int,
 
 
 def drawn_rows(indices, images, boxes, heats, gt, specs, display_size) -> List[dict]:
-    import cv2
     rows = []
     for k, idx in enumerate(indices):
-        img = images[k]
-        scale = display_size / max(img.shape[:2])
-        if scale < 1:
-            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        g = None if gt is None or not torch.isfinite(gt[idx]).all() else gt[idx]
-        rows.append(dict(idx=idx, img=img, boxes=[b[idx] for b in boxes],
-                         heat=[None if h is None else h[k] for h in heats], gt=g,
-                         is_gt=[s == 'gt' for s in specs]))
+        rows.append(dict(idx=idx, img=display_image(images[k], display_size),
+                         boxes=[b[idx] for b in boxes],
+                         heat=[None if h is None else h[k] for h in heats],
+                         gt=true_box(gt, idx), is_gt=[s == 'gt' for s in specs]))
     return rows
 
 
@@ -198,13 +187,8 @@ def subset(boxes: torch.Tensor, indices: Sequence[int]) -> torch.Tensor:
     return out
 
 
-def run(args, dataset, model, indices, images, initial, stored, settings, localise,
-        save) -> int:
-    """``--boxes A [B]``: draw one or two sources, print their figures.
-
-    ``localise(model, images, ...)`` gives the heatmaps and boxes of the drawn
-    images, ``save(fig, out)`` writes the figure (both from visualize_boxes).
-    """
+def run(args, dataset, model, indices, images, initial, stored, settings) -> int:
+    """``--boxes A [B]``: draw one or two sources, print their figures."""
     threshold, eval_size, align, background, region = settings
     specs = args.boxes
     heat = drawn = None
@@ -234,8 +218,7 @@ def run(args, dataset, model, indices, images, initial, stored, settings, locali
     figures = report(labels, boxes, gt, args.iou_over, [s == 'gt' for s in specs])
     heats = [heat if s == 'heatmap' else None for s in specs]
     rows = drawn_rows(indices, images, boxes, heats, gt, specs, args.display_size)
-    draw(rows, labels, title_of(labels, figures, len(rows), args.checkpoint), args.out,
-         save)
+    draw(rows, labels, title_of(labels, figures, len(rows), args.checkpoint), args.out)
     for line in figures:
         print(line)
     print(f'wrote {args.out}: {len(rows)} samples')

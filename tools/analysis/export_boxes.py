@@ -33,6 +33,7 @@ from mmccrop.engine.hooks.box_refresh_hook import CKPT_KEY
 from mmccrop.functional.box_sources import format_of
 from mmccrop.registry import DATASETS
 from mmccrop.utils import register_all_modules, safe_torch_load
+from mmccrop.utils.config import load_config
 
 
 class ToolError(Exception):
@@ -134,9 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   'they are the initial boxes')
         config = args.config or find_config(args.checkpoint)
         register_all_modules(init_default_scope=True)
-        cfg = Config.fromfile(config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(config, args.cfg_options)
         dataset = training_dataset(cfg)
         if len(dataset) != len(boxes):
             raise ToolError(f'{args.checkpoint} holds {len(boxes)} boxes, but the training '

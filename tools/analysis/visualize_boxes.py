@@ -19,7 +19,7 @@ and prints their mean IoU over every sample (``--iou-over drawn``: the drawn
 ones only); a source is ``heatmap``, ``stored`` (the checkpoint's boxes),
 ``gt``, ``source`` (the dataset's initial boxes), a box file
 (``.json``/``.csv``/``.npz``), ``coco:ANN.json`` or ``voc:ANN_DIR`` (see
-``box_specs.py``).
+``compare_boxes.py``).
 
 Examples::
 
@@ -48,29 +48,27 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import compare_boxes  # noqa: E402
 from box_tool_setup import (  # noqa: E402,F401  (tests reach them through this tool)
     build_dataset,
+    display_image,
+    draw_rect,
     hook_settings,
     load_config,
     load_model,
+    localise,
     refresh_hook_cfg,
+    save_png,
+    true_box,
 )
 
-from mmccrop.engine.hooks.box_refresh_hook import (  # noqa: E402
-    preprocess_images,
-    read_image,
-)
-from mmccrop.engine.localization.localizer import feature_maps  # noqa: E402
+from mmccrop.engine.hooks.box_refresh_hook import read_image  # noqa: E402
 from mmccrop.functional.box_sources import RULES  # noqa: E402
 from mmccrop.functional.localization import (  # noqa: E402
     ALIGNS,
     BACKGROUNDS,
+    FULL_BOX,
     REGIONS,
+    box_area,
     box_iou,
-    heatmap_to_boxes,
-    normalized_heatmaps,
-    upsample_heatmaps,
 )
-from mmccrop.functional.resize import resize  # noqa: E402
-from mmccrop.utils import atomic_write  # noqa: E402
 
 STORED_COLOUR = 'magenta'  # not in the jet colour map of the heatmap
 
@@ -133,23 +131,6 @@ def parse_args(argv=None):
     return args
 
 
-@torch.no_grad()
-def localise(model, images, threshold, eval_size, align='centre', background='none',
-             region='all'):
-    """Heatmaps (upsampled to ``eval_size``) and boxes of BGR uint8 images,
-    squashed and passed through the model as the box refresh does."""
-    batch = torch.stack([
-        torch.from_numpy(np.ascontiguousarray(
-            resize(img, tuple(eval_size), 'bilinear', antialias=True))).permute(2, 0, 1)
-        for img in images])
-    feats = feature_maps(model, preprocess_images(model, batch))
-    boxes, degenerate = heatmap_to_boxes(feats, threshold, eval_size, return_degenerate=True,
-                                         align=align, background=background, region=region)
-    heat, _ = normalized_heatmaps(feats, background)
-    heat = upsample_heatmaps(heat, eval_size, align)[:, None]
-    return heat[:, 0].cpu().numpy(), boxes.cpu(), degenerate.cpu()
-
-
 def draw(rows, threshold, out):
     import matplotlib
     matplotlib.use('Agg')
@@ -165,23 +146,18 @@ def draw(rows, threshold, out):
         ax_row[1].imshow(img)
         heat = cv2.resize(row['heat'], (w, h), interpolation=cv2.INTER_LINEAR)
         ax_row[1].imshow(heat, cmap='jet', alpha=0.5, vmin=0, vmax=1)
-
-        def rect(ax, box, w=w, h=h, **style):
-            x0, y0, x1, y1 = (float(v) for v in box)
-            ax.add_patch(patches.Rectangle((x0 * w - 0.5, y0 * h - 0.5), (x1 - x0) * w,
-                                           (y1 - y0) * h, fill=False, **style))
-
-        rect(ax_row[1], row['box'], edgecolor='yellow', linewidth=2)
+        draw_rect(ax_row[1], row['box'], w, h, edgecolor='yellow', linewidth=2)
         title = f'k={threshold}: box area {row["area"]:.2f}'
         if row['degenerate']:
             title += ' (degenerate heatmap)'
         if row['gt'] is not None:
             for ax in ax_row:
-                rect(ax, row['gt'], edgecolor='lime', linewidth=1.5, linestyle='--')
+                draw_rect(ax, row['gt'], w, h, edgecolor='lime', linewidth=1.5,
+                          linestyle='--')
             title += f'\nIoU gt {row["iou"]:.2f} (full image {row["iou_full"]:.2f})'
         if row['stored'] is not None:
-            rect(ax_row[1], row['stored'], edgecolor=STORED_COLOUR, linewidth=1.5,
-                 linestyle=':')
+            draw_rect(ax_row[1], row['stored'], w, h, edgecolor=STORED_COLOUR, linewidth=1.5,
+                      linestyle=':')
         ax_row[1].set_title(title, fontsize=9)
         for ax in ax_row:
             ax.set_xticks([])
@@ -198,15 +174,6 @@ def draw(rows, threshold, out):
                frameon=False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     save_png(fig, out)
-
-
-def save_png(fig, out: str) -> None:
-    """Write ``fig`` to ``out`` atomically, with a plain ``open()``'s file mode."""
-    import matplotlib.pyplot as plt
-    try:
-        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=100, format='png'))
-    finally:
-        plt.close(fig)
 
 
 def main(argv=None):
@@ -235,24 +202,19 @@ def main(argv=None):
     if args.boxes is not None:
         stored = None if stored is None else torch.as_tensor(stored['boxes']).float()
         return compare_boxes.run(args, dataset, model, indices, images, initial, stored,
-                                 (threshold, eval_size, align, background, region), localise,
-                                 save_png)
+                                 (threshold, eval_size, align, background, region))
     heat, boxes, degenerate = localise(model, images, threshold, eval_size, align, background,
                                        region)
     gt_all = dataset.gt_boxes()
     rows = []
     for k, idx in enumerate(indices):
-        img = images[k]
-        scale = args.display_size / max(img.shape[:2])
-        if scale < 1:
-            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        gt = None if gt_all is None or torch.isnan(gt_all[idx]).any() else gt_all[idx]
-        row = dict(idx=idx, img=img, heat=heat[k], box=boxes[k], degenerate=bool(degenerate[k]),
-                   area=float((boxes[k, 2:] - boxes[k, :2]).prod()), gt=gt,
-                   stored=dataset.boxes[idx] if stored is not None else None)
+        gt = true_box(gt_all, idx)
+        row = dict(idx=idx, img=display_image(images[k], args.display_size), heat=heat[k],
+                   box=boxes[k], degenerate=bool(degenerate[k]), area=float(box_area(boxes[k])),
+                   gt=gt, stored=dataset.boxes[idx] if stored is not None else None)
         if gt is not None:
             row['iou'] = float(box_iou(boxes[k], gt))
-            row['iou_full'] = float(box_iou(torch.tensor([0., 0., 1., 1.]), gt))
+            row['iou_full'] = float(box_iou(torch.tensor(FULL_BOX), gt))
         rows.append(row)
     draw(rows, threshold, args.out)
     print(f'wrote {args.out}: {len(rows)} samples, threshold {threshold}, eval size {eval_size}'

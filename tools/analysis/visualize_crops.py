@@ -19,9 +19,7 @@ Examples::
 ``y0 x0 y1 x1`` order, pass ``--yxyx``.
 """
 import argparse
-import os
 import sys
-import tempfile
 
 import cv2
 import numpy as np
@@ -29,6 +27,7 @@ import numpy as np
 import mmccrop.datasets  # noqa: F401  (registers the transforms)
 from mmccrop.functional.crop import check_box, yxyx_to_xyxy
 from mmccrop.registry import TRANSFORMS
+from mmccrop.utils import atomic_write
 
 
 def demo_image(height=360, width=480, seed=0):
@@ -122,18 +121,11 @@ def draw(img, box, args, out_path):
              f'{args.size} px, scale {tuple(args.scale)}, ratio ({args.ratio[0]:.3g}, '
              f'{args.ratio[1]:.3g}), alpha {args.alpha}, box {tuple(round(v, 3) for v in box)}')
     fig.suptitle(f'{args.title}\n{title}' if args.title else title, fontsize=10)
-    # Write to a temporary file and move it into place: no partial PNG on failure.
-    folder = os.path.dirname(os.path.abspath(out_path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.png', dir=folder)
-    os.close(fd)
+    # Through a temporary file: no partial PNG on failure, and a plain open()'s file mode.
     try:
-        fig.savefig(tmp, format='png', bbox_inches='tight')
-        os.replace(tmp, out_path)
+        atomic_write(out_path, lambda tmp: fig.savefig(tmp, format='png', bbox_inches='tight'))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def parse_args(argv=None):

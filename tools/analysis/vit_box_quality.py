@@ -22,23 +22,19 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
-from mmengine.utils import ProgressBar
-from torch.utils.data import DataLoader
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from box_quality import score  # noqa: E402
+from box_quality import feature_maps, score  # noqa: E402
 
-from mmccrop.engine.localization import EvalImages, preprocess_images  # noqa: E402
-from mmccrop.engine.localization.localizer import feature_maps  # noqa: E402
 from mmccrop.functional.localization import FULL_BOX, box_iou  # noqa: E402
 from mmccrop.registry import DATASETS, MODELS  # noqa: E402
-from mmccrop.utils import atomic_write, register_all_modules  # noqa: E402
+from mmccrop.utils import atomic_write_text, register_all_modules  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/selfsup/snclr/'
@@ -106,26 +102,13 @@ def tiny_config(args) -> Config:
     return cfg
 
 
-@torch.no_grad()
-def patch_maps(model, dataset, size: Tuple[int, int]) -> torch.Tensor:
-    """Patch-token maps of every image, squashed to ``size``, as the hook computes them."""
-    model.eval()
-    loader = DataLoader(EvalImages(dataset, range(len(dataset)), size), batch_size=128)
-    bar = ProgressBar(len(dataset))
-    out = []
-    for imgs, _ in loader:
-        out.append(feature_maps(model, preprocess_images(model, imgs)).float())
-        bar.update(len(imgs))
-    bar.file.write('\n')
-    return torch.cat(out)
-
-
 def measure(model, dataset, gt: torch.Tensor, args, stage: str) -> List[Dict]:
     rows = []
+    model.eval()  # the runner leaves it in training mode
     for side in args.eval_sizes:
         print(f'{stage}: patch-token maps at {side}x{side} for {len(dataset)} images',
               flush=True)
-        feats = patch_maps(model, dataset, (side, side))
+        feats = feature_maps(model, dataset, range(len(dataset)), (side, side), batch_size=128)
         for row in score(feats, gt, args.thresholds, (side, side), ('centre', 'corner'),
                          ('none', 'median'), ('all', 'peak')):
             rows.append(dict(row, model=stage, grid=feats.shape[-1]))
@@ -184,11 +167,8 @@ def main(argv=None) -> int:
                     f'{args.epochs} epoch' + ('s' if args.epochs != 1 else ''))
     print_table(rows, baseline, args.thresholds)
     if args.json:
-        def write(tmp: str) -> None:
-            with open(tmp, 'w') as f:
-                json.dump(dict(baseline=baseline, args=vars(args), rows=rows), f, indent=1)
-
-        atomic_write(args.json, write)
+        atomic_write_text(args.json, json.dumps(
+            dict(baseline=baseline, args=vars(args), rows=rows), indent=1))
     return 0
 
 

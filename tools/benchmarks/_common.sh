@@ -76,8 +76,23 @@ with_cfg_options() {
     printf '%s\0' "${args[@]}"
 }
 
+# bench_prepare FOLDER
+#   The steps before a benchmark run: checks that PRETRAIN exists, picks the work
+#   dir (WORK_DIR, default work_dirs/benchmarks/FOLDER/<cfg>/<pretrain_id>) and
+#   converts PRETRAIN into its pretrain_backbone.pth. Reads CFG and PRETRAIN;
+#   sets BENCH_WORK_DIR and BACKBONE (that file's absolute path).
+bench_prepare() {
+    if [ ! -f "$PRETRAIN" ]; then
+        echo "error: pretrained checkpoint not found: $PRETRAIN" >&2
+        return 1
+    fi
+    BENCH_WORK_DIR=${WORK_DIR:-work_dirs/benchmarks/$1/$(basename "${CFG%.*}")/$(pretrain_id "$PRETRAIN")}
+    BACKBONE=$(abs_path "$BENCH_WORK_DIR")/pretrain_backbone.pth
+    convert_pretrain "$PRETRAIN" "$BACKBONE"
+}
+
 # bench_train USER_ARGS...
-#   Converts PRETRAIN once, then runs `mim train` once per seed. Reads:
+#   Converts PRETRAIN once (bench_prepare), then runs `mim train` once per seed. Reads:
 #     TASK       mmdet | mmseg | mmpretrain
 #     CFG        the benchmark config
 #     PRETRAIN   the pretraining checkpoint
@@ -89,10 +104,6 @@ with_cfg_options() {
 #   SEEDS (e.g. "0 1 2 3 4": one run per seed in WORK_DIR/seed<N>, with
 #   randomness.seed=N; unset: one run in WORK_DIR with a random seed), DRY_RUN.
 bench_train() {
-    if [ ! -f "$PRETRAIN" ]; then
-        echo "error: pretrained checkpoint not found: $PRETRAIN" >&2
-        return 1
-    fi
     local seeds=(${SEEDS:-}) seed
     for seed in "${seeds[@]}"; do
         case $seed in
@@ -106,16 +117,13 @@ bench_train() {
         mmseg) folder=mmsegmentation ;;
         *) folder=classification ;;
     esac
-    local work_dir=${WORK_DIR:-work_dirs/benchmarks/$folder/$(basename "${CFG%.*}")/$(pretrain_id "$PRETRAIN")}
-    local backbone
-    backbone=$(abs_path "$work_dir")/pretrain_backbone.pth
-    convert_pretrain "$PRETRAIN" "$backbone" || return 1
+    bench_prepare "$folder" || return 1
     local run_dir opts args
     for seed in "${seeds[@]}"; do
-        opts=("${INIT_OPTS[@]//@BACKBONE@/$backbone}")
-        run_dir=$work_dir
+        opts=("${INIT_OPTS[@]//@BACKBONE@/$BACKBONE}")
+        run_dir=$BENCH_WORK_DIR
         if [ "$seed" != none ]; then
-            run_dir=$work_dir/seed$seed
+            run_dir=$BENCH_WORK_DIR/seed$seed
             opts+=("randomness.seed=$seed")
         fi
         mapfile -d '' args < <(with_cfg_options "${opts[@]}" -- "$@")

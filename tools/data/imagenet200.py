@@ -29,7 +29,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from mmccrop.datasets.image_folder import IMG_EXTENSIONS, scan_images  # noqa: E402
-from mmccrop.utils.fileio import atomic_write  # noqa: E402
+from mmccrop.utils import atomic_write_text, read_text_lines  # noqa: E402
 
 AUTHORS_URL = ('https://raw.githubusercontent.com/xyupeng/ContrastiveCrop/'
                '16ef506ebe7606ff70a966c366f04701059e21e6/datasets/imagenet200.class')
@@ -55,8 +55,7 @@ def parse_classes(text: str, source: str) -> List[str]:
 def read_classes(source: str, timeout: float = 30.) -> str:
     """The class-list text from a file or a URL (the authors' list is checked)."""
     if '://' not in source:
-        with open(source, encoding='utf-8') as f:
-            return f.read()
+        return '\n'.join(read_text_lines(source, 'class list'))
     try:
         with urllib.request.urlopen(source, timeout=timeout) as r:
             data = r.read()
@@ -88,14 +87,6 @@ def list_split(data_root: str, split: str, wnids: Sequence[str]) -> List[str]:
     return lines
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file (no partial file on failure)."""
-    def write(tmp: str) -> None:
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(text)
-    atomic_write(path, write)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('data_root', help='ImageNet root holding train/ and val/ class folders')
@@ -124,9 +115,10 @@ def main(argv=None) -> int:
         lines[split] = list_split(args.data_root, split, wnids)
         print(f'      {len(lines[split])} images')
     print('[3/3] writing')
-    write_text(osp.join(meta, 'imagenet200.class'), '\n'.join(wnids) + '\n')
+    # Through temporary files: no partial list on failure.
+    atomic_write_text(osp.join(meta, 'imagenet200.class'), '\n'.join(wnids) + '\n')
     for split, path in outputs.items():
-        write_text(path, '\n'.join(lines[split]) + '\n')
+        atomic_write_text(path, '\n'.join(lines[split]) + '\n')
         print(f'      {path}: {len(lines[split])} lines')
     return 0
 

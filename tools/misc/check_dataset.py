@@ -63,9 +63,7 @@ def main(argv=None) -> int:
     from mmccrop.utils import register_all_modules
     from mmccrop.utils.config import load_config
     register_all_modules(init_default_scope=False)
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     scope = cfg.get('default_scope', 'mmccrop')
     init_default_scope(scope)
     checked = 0

@@ -57,7 +57,6 @@ from mmccrop.functional.convert_vit_keys import (
 from mmccrop.utils import atomic_write, safe_torch_load
 
 ALL_SOURCES = tuple(dict.fromkeys(SOURCES + VIT_SOURCES))
-TORCH_MAGIC = (b'PK\x03\x04', b'\x80')  # zip archive (torch >= 1.6), pickle protocol >= 2
 
 
 class ToolError(Exception):
@@ -112,21 +111,10 @@ def check_output_path(input_path: str, output: str, force: bool) -> None:
 
 def load_checkpoint(path: str, unsafe: bool) -> Any:
     """Load ``path`` (``weights_only`` unless ``unsafe``); any failure is a ToolError."""
-    if osp.isfile(path):
-        with open(path, 'rb') as f:
-            head = f.read(4)
-        if not head.startswith(TORCH_MAGIC):
-            raise ToolError(
-                f'{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; '
-                f'it starts with bytes {head.hex(" ") or "(empty file)"}). Is it truncated, '
-                'another format, or the wrong file?')
     try:
         return safe_torch_load(path, map_location='cpu', unsafe=unsafe)
     except (FileNotFoundError, RuntimeError) as e:
         raise ToolError(str(e)) from e
-    except Exception as e:  # noqa: BLE001 - the unsafe path raises whatever unpickling raises
-        raise ToolError(f'{path}: not a readable checkpoint, even with --unsafe-load '
-                        f'({type(e).__name__}: {e})') from e
 
 
 def convert(state_dict, container: Optional[str],

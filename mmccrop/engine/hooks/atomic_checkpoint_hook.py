@@ -6,12 +6,11 @@ from typing import List
 from mmengine.dist import is_main_process
 from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
-from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmccrop.models.utils.neighbor_bank import rank_states_collected
 from mmccrop.registry import HOOKS
 from mmccrop.utils.fileio import atomic_write
-from mmccrop.utils.last_checkpoint import resolve_last_checkpoint
+from mmccrop.utils.last_checkpoint import find_resume_checkpoint
 
 
 @HOOKS.register_module()
@@ -51,13 +50,10 @@ class AtomicCheckpointHook(CheckpointHook):
         # mmengine's Runner reads last_checkpoint after before_run and loads
         # ``_load_from`` when it is set, so naming the file here is enough.
         if getattr(runner, '_resume', False) and getattr(runner, '_load_from', 0) is None:
-            found = resolve_last_checkpoint(runner.work_dir)
-            written = find_latest_checkpoint(runner.work_dir) if found else None
-            if found != written:
+            found, copied = find_resume_checkpoint(runner.work_dir)
+            if copied:
                 runner._load_from = found
-                runner.logger.warning(
-                    f'AtomicCheckpointHook: last_checkpoint names {written}, outside this work '
-                    f'dir (was it copied or moved?); resuming from its copy {found} instead.')
+                runner.logger.warning(f'AtomicCheckpointHook: {copied}')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         # Every rank runs this, but Runner.save_checkpoint runs on rank 0

@@ -19,13 +19,6 @@ CFG=$1
 PRETRAIN=$2
 GPUS=$3
 shift 3
-if [ ! -f "$PRETRAIN" ]; then
-    echo "error: pretrained checkpoint not found: $PRETRAIN" >&2
-    exit 1
-fi
-
-WORK_DIR=${WORK_DIR:-$(vit_work_dir knn "$CFG" "$PRETRAIN")}
-BACKBONE=$(abs_path "$WORK_DIR")/pretrain_backbone.pth
-convert_pretrain "$PRETRAIN" "$BACKBONE"
+bench_prepare knn
 run_or_print bash "$(dirname "$0")/../../dist_test.sh" "$CFG" "$BACKBONE" "$GPUS" \
-    --work-dir "$WORK_DIR" "$@"
+    --work-dir "$BENCH_WORK_DIR" "$@"

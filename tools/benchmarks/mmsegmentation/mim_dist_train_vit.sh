@@ -9,5 +9,5 @@
 # crops set CONVERT_ARGS="--img-size N", which comes last and wins). Other arguments
 # and the environment: as for mim_dist_train.sh.
 set -euo pipefail
-CONVERT_ARGS="--to mmpretrain --img-size 512 --force ${CONVERT_ARGS:-}" \
+CONVERT_ARGS="--to mmpretrain --img-size 512 ${CONVERT_ARGS:-}" \
     exec bash "$(dirname "$0")/mim_dist_train.sh" "$@"

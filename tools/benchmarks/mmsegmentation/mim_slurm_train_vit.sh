@@ -4,5 +4,5 @@
 #
 #   GPUS=8 bash tools/benchmarks/mmsegmentation/mim_slurm_train_vit.sh PARTITION CFG PRETRAIN [args]
 set -euo pipefail
-CONVERT_ARGS="--to mmpretrain --img-size 512 --force ${CONVERT_ARGS:-}" \
+CONVERT_ARGS="--to mmpretrain --img-size 512 ${CONVERT_ARGS:-}" \
     exec bash "$(dirname "$0")/mim_slurm_train.sh" "$@"
