@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-from mmccrop.utils import atomic_write
+from mmccrop.utils import atomic_write, atomic_write_bytes
 
 from .settings import CONFIGS, TOOLS, DemoOptions, pretrain_config, pretrain_overrides, view_crop
 
@@ -146,12 +146,7 @@ def crop_pairs(opts: DemoOptions, ccrop: Dict, out_dir: str) -> Optional[str]:
     ok, png = cv2.imencode('.png', info['img'])
     if not ok:
         raise RuntimeError(f'cannot encode training image 0 of {cfg.filename} as PNG')
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'wb') as f:
-            f.write(png.tobytes())
-
-    atomic_write(sample, write)
+    atomic_write_bytes(sample, png.tobytes())
     crop = view_crop(cfg)
     h, w = info['img'].shape[:2]
     refreshed = [b['epoch'] for b in ccrop['boxes']]

@@ -5,7 +5,7 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional
 
-from mmccrop.utils import atomic_write
+from mmccrop.utils import atomic_write_text
 
 from .pair_rate import HOLD_THRESHOLD
 
@@ -168,10 +168,5 @@ def report(results: List[Dict], out_dir: str, pictures: List[str],
     else:
         text = 'skipped (--skip-transfer).'
     lines += ['', 'Transfer: ' + text, '']
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            f.write('\n'.join(lines))
-
-    atomic_write(osp.join(out_dir, 'report.md'), write)
+    atomic_write_text(osp.join(out_dir, 'report.md'), '\n'.join(lines))
     return table
