@@ -109,10 +109,17 @@ def plot(results: List[Dict], out_dir: str) -> List[str]:
     return written
 
 
-def _run_tool(cmd: List[str], what: str) -> bool:
-    """Run an analysis tool; its output goes to our stdout (the stage's log)."""
+def run_tool(cmd: List[str]) -> subprocess.CompletedProcess:
+    """Run a tool to its end, then write its stdout and stderr to ours (the stage's log)."""
     done = subprocess.run(cmd, capture_output=True, text=True)
-    print(' '.join(cmd), done.stdout, done.stderr, sep='\n', flush=True)
+    print(done.stdout, done.stderr, sep='\n', flush=True)
+    return done
+
+
+def _run_tool(cmd: List[str], what: str) -> bool:
+    """Run an analysis tool (named in the log above its output); warn if it fails."""
+    print(' '.join(cmd), flush=True)
+    done = run_tool(cmd)
     if done.returncode != 0:
         print(f'warning: {what} failed (exit {done.returncode})', flush=True)
     return done.returncode == 0

@@ -10,6 +10,13 @@ from mmccrop.utils import atomic_write_text
 from .pair_rate import HOLD_THRESHOLD
 
 
+def pct(metrics: Dict, key: str) -> str:
+    """``metrics[key]``, a fraction, in percent; ``'-'`` when absent or negative
+    (COCO's -1: nothing to evaluate)."""
+    value = metrics.get(key)
+    return '-' if value is None or value < 0 else f'{100 * value:.1f}'
+
+
 def run_table(results: List[Dict]) -> str:
     """One row per pretraining run: time, kNN top-1 and the last refresh's boxes."""
     rows = ['| run | seed | minutes | kNN top-1 (%) | box mIoU (last refresh) | '
@@ -68,10 +75,6 @@ def transfer_table(figures: Optional[Dict]) -> str:
     """Markdown table of the detection / segmentation figures (empty if skipped)."""
     if not figures:
         return ''
-
-    def pct(metrics: Dict, key: str) -> str:
-        value = metrics.get(key)
-        return '-' if value is None or value < 0 else f'{100 * value:.1f}'
 
     def num(metrics: Dict, key: str) -> str:
         value = metrics.get(key)

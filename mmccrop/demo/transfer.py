@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 import time
 from typing import Dict
 
 from .console import Console, stage_output
-from .settings import CONFIGS, TOOLS, DemoOptions, exported_spec
+from .figures import run_tool
+from .report import pct
+from .settings import CONFIGS, INITS, TOOLS, DemoOptions, exported_spec
 
 TASK_NAMES = {'det': 'Mask R-CNN R18-FPN', 'seg': 'FCN R18-D8'}
 
@@ -55,8 +56,7 @@ def prepare(opts: DemoOptions, ccrop: Dict, console: Console) -> Dict:
                        ['coco', 'voc'], progress=progress)
         line.update(note='converting the ccrop checkpoint', force=True)
         cmd = [sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone, '--force']
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        print(run.stdout, run.stderr, sep='\n', flush=True)
+        run = run_tool(cmd)
         if run.returncode != 0:
             raise RuntimeError(f'converting {ccrop["checkpoint"]} failed:\n'
                                f'{run.stderr[-2000:]}')
@@ -70,13 +70,13 @@ def task_overrides(opts: DemoOptions, task: str, data: Dict, init: str, seed: in
     """Config overrides of one fine-tuning run."""
     if task not in TASK_NAMES:
         raise ValueError(f'task must be one of {tuple(TASK_NAMES)}, got {task!r}')
+    if init not in INITS:
+        raise ValueError(f"init must be {' or '.join(map(repr, INITS))}, got {init!r}")
     o: Dict = {'randomness.seed': seed}
     if init == 'ccrop':
         o['model.backbone.init_cfg.checkpoint'] = data['backbone']
-    elif init == 'random':
-        o['model.backbone.init_cfg'] = None  # the model's own random initialisation
     else:
-        raise ValueError(f"init must be 'ccrop' or 'random', got {init!r}")
+        o['model.backbone.init_cfg'] = None  # the model's own random initialisation
     root = data['roots']['coco' if task == 'det' else 'voc']
     for split in ('train', 'val', 'test'):
         o[f'{split}_dataloader.dataset.data_root'] = root + os.sep if task == 'det' else root
@@ -134,14 +134,9 @@ def fine_tune(opts: DemoOptions, task: str, init: str, data: Dict, seed: int,
     return result
 
 
-def _pct(metrics: Dict, key: str) -> str:
-    value = metrics.get(key)
-    return '-' if value is None or value < 0 else f'{100 * value:.1f}'
-
-
 def task_summary(task: str, m: Dict) -> str:
     """The stage line's figures of one fine-tuning run."""
     if task == 'det':
-        return (f'bbox AP {_pct(m, "coco/bbox_mAP")} (AP50 {_pct(m, "coco/bbox_mAP_50")}), '
-                f'segm AP {_pct(m, "coco/segm_mAP")}')
+        return (f'bbox AP {pct(m, "coco/bbox_mAP")} (AP50 {pct(m, "coco/bbox_mAP_50")}), '
+                f'segm AP {pct(m, "coco/segm_mAP")}')
     return f'mIoU {m.get("mIoU", float("nan")):.1f} %, aAcc {m.get("aAcc", float("nan")):.1f} %'
