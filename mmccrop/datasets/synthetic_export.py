@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from mmccrop.functional.synthetic import SyntheticSpec, class_style, render
-from mmccrop.utils.fileio import atomic_write
+from mmccrop.utils.fileio import atomic_write, atomic_write_bytes, atomic_write_text
 
 FORMATS = ('imagenet', 'coco', 'voc')
 _COCO_SPLITS = {'train': 'train2017', 'val': 'val2017'}
@@ -33,22 +33,16 @@ def class_names(spec: SyntheticSpec) -> List[str]:
     return ['{}-{}'.format(*class_style(c)[:2]) for c in range(spec.num_classes)]
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-    atomic_write(path, write)
-
-
 def _write_image(path: str, img: np.ndarray, params: Sequence[int] = ()) -> None:
+    """Encode ``img`` as the suffix of ``path`` says, then write it atomically."""
     ok, buf = cv2.imencode(osp.splitext(path)[1], img, list(params))
     if not ok:
         raise OSError(f'cannot encode image for {path}')
-    _write_bytes(path, buf.tobytes())
+    atomic_write_bytes(path, buf.tobytes())
 
 
 def _write_json(path: str, obj: dict) -> None:
-    _write_bytes(path, json.dumps(obj).encode())
+    atomic_write_text(path, json.dumps(obj))
 
 
 def _palette_png(path: str, label_map: np.ndarray) -> None:
@@ -138,8 +132,8 @@ def export(out_dir: str,
             if progress is not None:
                 progress(1)
         if 'imagenet' in formats:
-            _write_bytes(osp.join(roots['imagenet'], 'meta', f'{split}.txt'),
-                         ('\n'.join(folder_lines) + '\n').encode())
+            atomic_write_text(osp.join(roots['imagenet'], 'meta', f'{split}.txt'),
+                              '\n'.join(folder_lines) + '\n')
         if 'coco' in formats:
             coco_split = _COCO_SPLITS.get(split, split)
             _write_json(osp.join(roots['coco'], 'annotations', f'instances_{coco_split}.json'),
@@ -147,8 +141,8 @@ def export(out_dir: str,
                              info=dict(description=f'mmccrop SyntheticObjects {split}',
                                        spec=str(spec))))
         if 'voc' in formats:
-            _write_bytes(osp.join(roots['voc'], 'ImageSets', 'Segmentation', f'{split}.txt'),
-                         ('\n'.join(voc_ids) + '\n').encode())
+            atomic_write_text(osp.join(roots['voc'], 'ImageSets', 'Segmentation', f'{split}.txt'),
+                              '\n'.join(voc_ids) + '\n')
     if 'voc' in formats:
         _write_json(osp.join(roots['voc'], 'classes.json'),
                     dict(classes=['background'] + names))

@@ -10,7 +10,7 @@ Runners' own output.
 :func:`captured` sends everything a stage writes to file descriptors 1 and 2
 (mmengine's loggers, ``print``, warnings, pycocotools' tables, subprocesses
 and DataLoader workers) into a log file, so that the console shows only the
-stage lines.
+stage lines; :func:`stage_output` also ends the stage line on a failure.
 """
 from __future__ import annotations
 
@@ -193,6 +193,22 @@ def captured(log_path: str, enabled: bool = True) -> Iterator[None]:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
+
+
+@contextlib.contextmanager
+def stage_output(line: StageLine, log: str, verbose: bool) -> Iterator[None]:
+    """Run a stage's body with its output in ``log`` (on screen with ``verbose``).
+
+    Any exception, ``KeyboardInterrupt`` included, ends ``line`` with FAILED
+    and, when the output was captured, the log's tail (after the screen is
+    restored), then propagates.
+    """
+    try:
+        with captured(log, enabled=not verbose):
+            yield
+    except BaseException:
+        line.fail(None if verbose else log)
+        raise
 
 
 def screen() -> IO[str]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-from mmccrop.utils import atomic_write
+from mmccrop.utils import atomic_write, atomic_write_bytes
 
 from .settings import CONFIGS, TOOLS, DemoOptions, pretrain_config, pretrain_overrides, view_crop
 
@@ -109,10 +109,17 @@ def plot(results: List[Dict], out_dir: str) -> List[str]:
     return written
 
 
-def _run_tool(cmd: List[str], what: str) -> bool:
-    """Run an analysis tool; its output goes to our stdout (the stage's log)."""
+def run_tool(cmd: List[str]) -> subprocess.CompletedProcess:
+    """Run a tool to its end, then write its stdout and stderr to ours (the stage's log)."""
     done = subprocess.run(cmd, capture_output=True, text=True)
-    print(' '.join(cmd), done.stdout, done.stderr, sep='\n', flush=True)
+    print(done.stdout, done.stderr, sep='\n', flush=True)
+    return done
+
+
+def _run_tool(cmd: List[str], what: str) -> bool:
+    """Run an analysis tool (named in the log above its output); warn if it fails."""
+    print(' '.join(cmd), flush=True)
+    done = run_tool(cmd)
     if done.returncode != 0:
         print(f'warning: {what} failed (exit {done.returncode})', flush=True)
     return done.returncode == 0
@@ -146,12 +153,7 @@ def crop_pairs(opts: DemoOptions, ccrop: Dict, out_dir: str) -> Optional[str]:
     ok, png = cv2.imencode('.png', info['img'])
     if not ok:
         raise RuntimeError(f'cannot encode training image 0 of {cfg.filename} as PNG')
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'wb') as f:
-            f.write(png.tobytes())
-
-    atomic_write(sample, write)
+    atomic_write_bytes(sample, png.tobytes())
     crop = view_crop(cfg)
     h, w = info['img'].shape[:2]
     refreshed = [b['epoch'] for b in ccrop['boxes']]

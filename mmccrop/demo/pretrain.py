@@ -7,7 +7,7 @@ import os.path as osp
 import time
 from typing import Dict, List
 
-from .console import Console, captured
+from .console import Console, captured, stage_output
 from .settings import DemoOptions, pretrain_config
 
 
@@ -48,14 +48,10 @@ def pretrain(opts: DemoOptions, mode: str, seed: int, console: Console) -> Dict:
     epochs = cfg.train_cfg.max_epochs
     line = console.stage(f'{mode}, seed {seed}: pretraining {epochs} epochs')
     start = time.perf_counter()
-    try:
-        with captured(log, enabled=not opts.verbose):
-            runner = Runner.from_cfg(cfg)
-            runner.register_hook(StageProgressHook(line))
-            runner.train()
-    except BaseException:
-        line.fail(None if opts.verbose else log)
-        raise
+    with stage_output(line, log, opts.verbose):
+        runner = Runner.from_cfg(cfg)
+        runner.register_hook(StageProgressHook(line))
+        runner.train()
     minutes = (time.perf_counter() - start) / 60
     knn = next(h for h in runner.hooks if isinstance(h, KNNEvalHook))
     records = read_scalars(cfg.work_dir)

@@ -47,8 +47,7 @@ class StageProgressHook(Hook):
             if isinstance(hook, BoxRefreshHook) and refresh_after(
                     epoch, hook.warmup_epochs, hook.interval, runner.max_epochs):
                 passes.append('refreshing the boxes')
-            if isinstance(hook, KNNEvalHook) and (epoch % hook.interval == 0
-                                                  or epoch == runner.max_epochs):
+            if isinstance(hook, KNNEvalHook) and hook.due(runner):
                 passes.append('kNN')
         if passes:
             self.line.update(note=f'after epoch {epoch}: {" and ".join(passes)}', force=True)

@@ -5,9 +5,16 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional
 
-from mmccrop.utils import atomic_write
+from mmccrop.utils import atomic_write_text
 
 from .pair_rate import HOLD_THRESHOLD
+
+
+def pct(metrics: Dict, key: str) -> str:
+    """``metrics[key]``, a fraction, in percent; ``'-'`` when absent or negative
+    (COCO's -1: nothing to evaluate)."""
+    value = metrics.get(key)
+    return '-' if value is None or value < 0 else f'{100 * value:.1f}'
 
 
 def run_table(results: List[Dict]) -> str:
@@ -68,10 +75,6 @@ def transfer_table(figures: Optional[Dict]) -> str:
     """Markdown table of the detection / segmentation figures (empty if skipped)."""
     if not figures:
         return ''
-
-    def pct(metrics: Dict, key: str) -> str:
-        value = metrics.get(key)
-        return '-' if value is None or value < 0 else f'{100 * value:.1f}'
 
     def num(metrics: Dict, key: str) -> str:
         value = metrics.get(key)
@@ -168,10 +171,5 @@ def report(results: List[Dict], out_dir: str, pictures: List[str],
     else:
         text = 'skipped (--skip-transfer).'
     lines += ['', 'Transfer: ' + text, '']
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            f.write('\n'.join(lines))
-
-    atomic_write(osp.join(out_dir, 'report.md'), write)
+    atomic_write_text(osp.join(out_dir, 'report.md'), '\n'.join(lines))
     return table

@@ -6,7 +6,7 @@ import os.path as osp
 import time
 from typing import IO, Dict, List, Optional
 
-from .console import Console, captured, duration, screen
+from .console import Console, captured, duration, screen, stage_output
 from .settings import DemoOptions, pretrain_config
 
 
@@ -29,21 +29,15 @@ def pair_rates(opts: DemoOptions, results: List[Dict], console: Console) -> List
     log = osp.join(opts.work_dir, 'pair_rate.log')
     line = console.stage('false-positive pairs (a view holds < half of the object)')
     rates = []
-    try:
-        with captured(log, enabled=not opts.verbose):
-            for k, (label, short, mode, boxes, checkpoint) in enumerate(jobs, 1):
-                line.update(done=0, total=0, note=f'{label} ({k}/{len(jobs)})', force=True)
-                dataset = build_boxed_dataset(pretrain_config(opts, mode, seed), boxes,
-                                              checkpoint)
-                cov = sample_pair_coverage(
-                    dataset, seed=seed,
-                    progress=lambda done, total: line.update(done=done, total=total,
-                                                             unit='pairs'))
-                rates.append(dict(summarize(cov), label=label, short=short))
-                print(f'{label}: {rates[-1]}', flush=True)
-    except BaseException:
-        line.fail(None if opts.verbose else log)
-        raise
+    with stage_output(line, log, opts.verbose):
+        for k, (label, short, mode, boxes, checkpoint) in enumerate(jobs, 1):
+            line.update(done=0, total=0, note=f'{label} ({k}/{len(jobs)})', force=True)
+            dataset = build_boxed_dataset(pretrain_config(opts, mode, seed), boxes, checkpoint)
+            cov = sample_pair_coverage(
+                dataset, seed=seed,
+                progress=lambda done, total: line.update(done=done, total=total, unit='pairs'))
+            rates.append(dict(summarize(cov), label=label, short=short))
+            print(f'{label}: {rates[-1]}', flush=True)
     line.finish(', '.join(f'{r["short"]} {r["rate"]:.1f} %' for r in rates)
                 + f' ({rates[0]["pairs"]} pairs each)')
     return rates
@@ -56,16 +50,12 @@ def pictures(opts: DemoOptions, results: List[Dict], console: Console) -> List[s
     log = osp.join(opts.work_dir, 'pictures.log')
     line = console.stage('pictures')
     last_ccrop = [r for r in results if r['mode'] == 'ccrop'][-1]
-    try:
-        with captured(log, enabled=not opts.verbose):
-            written = plot(results, opts.work_dir)
-            line.update(note='box grid', force=True)
-            written.append(box_grid(opts, last_ccrop, opts.work_dir))
-            line.update(note='crop pairs', force=True)
-            written.append(crop_pairs(opts, last_ccrop, opts.work_dir))
-    except BaseException:
-        line.fail(None if opts.verbose else log)
-        raise
+    with stage_output(line, log, opts.verbose):
+        written = plot(results, opts.work_dir)
+        line.update(note='box grid', force=True)
+        written.append(box_grid(opts, last_ccrop, opts.work_dir))
+        line.update(note='crop pairs', force=True)
+        written.append(crop_pairs(opts, last_ccrop, opts.work_dir))
     failed = written.count(None)
     written = [p for p in written if p]
     line.finish(', '.join(written) + (f'; {failed} failed, see {log}' if failed else ''))

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 import time
 from typing import Dict
 
-from .console import Console, captured
-from .settings import CONFIGS, TOOLS, DemoOptions, exported_spec
+from .console import Console, stage_output
+from .figures import run_tool
+from .report import pct
+from .settings import CONFIGS, INITS, TOOLS, DemoOptions, exported_spec
 
 TASK_NAMES = {'det': 'Mask R-CNN R18-FPN', 'seg': 'FCN R18-D8'}
 
@@ -43,27 +44,22 @@ def prepare(opts: DemoOptions, ccrop: Dict, console: Console) -> Dict:
     line = console.stage('transfer data and backbone')
     line.update(done=0, total=n_train + n_val, unit='images', note='exporting COCO and VOC')
     backbone = osp.join(out, 'backbone_ccrop.pth')
-    try:
-        with captured(log, enabled=not opts.verbose):
-            spec = exported_spec(Config.fromfile(CONFIGS['ccrop']))
-            done = [0]
+    with stage_output(line, log, opts.verbose):
+        spec = exported_spec(Config.fromfile(CONFIGS['ccrop']))
+        done = [0]
 
-            def progress(n: int = 1) -> None:
-                done[0] += n
-                line.update(done=done[0])
+        def progress(n: int = 1) -> None:
+            done[0] += n
+            line.update(done=done[0])
 
-            roots = export(osp.join(out, 'data'), spec, {'train': n_train, 'val': n_val},
-                           ['coco', 'voc'], progress=progress)
-            line.update(note='converting the ccrop checkpoint', force=True)
-            cmd = [sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone, '--force']
-            run = subprocess.run(cmd, capture_output=True, text=True)
-            print(run.stdout, run.stderr, sep='\n', flush=True)
-            if run.returncode != 0:
-                raise RuntimeError(f'converting {ccrop["checkpoint"]} failed:\n'
-                                   f'{run.stderr[-2000:]}')
-    except BaseException:
-        line.fail(None if opts.verbose else log)
-        raise
+        roots = export(osp.join(out, 'data'), spec, {'train': n_train, 'val': n_val},
+                       ['coco', 'voc'], progress=progress)
+        line.update(note='converting the ccrop checkpoint', force=True)
+        cmd = [sys.executable, TOOLS['convert'], ccrop['checkpoint'], backbone, '--force']
+        run = run_tool(cmd)
+        if run.returncode != 0:
+            raise RuntimeError(f'converting {ccrop["checkpoint"]} failed:\n'
+                               f'{run.stderr[-2000:]}')
     found = re.search(r'source: (\S+)', run.stdout)  # the layout the converter recognised
     line.finish(f'{n_train} + {n_val} images as COCO and VOC; ccrop seed {ccrop["seed"]} '
                 'backbone converted' + (f' (source: {found.group(1)})' if found else ''))
@@ -74,13 +70,13 @@ def task_overrides(opts: DemoOptions, task: str, data: Dict, init: str, seed: in
     """Config overrides of one fine-tuning run."""
     if task not in TASK_NAMES:
         raise ValueError(f'task must be one of {tuple(TASK_NAMES)}, got {task!r}')
+    if init not in INITS:
+        raise ValueError(f"init must be {' or '.join(map(repr, INITS))}, got {init!r}")
     o: Dict = {'randomness.seed': seed}
     if init == 'ccrop':
         o['model.backbone.init_cfg.checkpoint'] = data['backbone']
-    elif init == 'random':
-        o['model.backbone.init_cfg'] = None  # the model's own random initialisation
     else:
-        raise ValueError(f"init must be 'ccrop' or 'random', got {init!r}")
+        o['model.backbone.init_cfg'] = None  # the model's own random initialisation
     root = data['roots']['coco' if task == 'det' else 'voc']
     for split in ('train', 'val', 'test'):
         o[f'{split}_dataloader.dataset.data_root'] = root + os.sep if task == 'det' else root
@@ -117,39 +113,30 @@ def fine_tune(opts: DemoOptions, task: str, init: str, data: Dict, seed: int,
     source = 'the ccrop backbone' if init == 'ccrop' else 'random init (baseline)'
     line = console.stage(f'{TASK_NAMES[task]} from {source}')
     start = time.perf_counter()
-    try:
-        # Reading the config imports mmdet / mmseg: their warnings go to the log too.
-        with captured(log, enabled=not opts.verbose):
-            cfg = Config.fromfile(CONFIGS[task])
-            cfg.merge_from_dict(task_overrides(opts, task, data, init, seed))
-            # Evaluate once, after training (the configs validate at their last
-            # epoch / iteration; here runner.val() returns the figures).
-            last = cfg.train_cfg.get('max_epochs', cfg.train_cfg.get('max_iters'))
-            cfg.train_cfg.val_begin = last + 1
-            cfg.work_dir = work_dir
-            cfg.experiment_name = f'demo_transfer_{name}'
-            cfg.visualizer.name = f'visualizer_transfer_{name}'
-            cfg.default_hooks.checkpoint = None  # the demo keeps no fine-tuned weights
-            runner = Runner.from_cfg(cfg)
-            runner.register_hook(StageProgressHook(line))
-            runner.train()
-            metrics = runner.val()
-    except BaseException:
-        line.fail(None if opts.verbose else log)
-        raise
+    # Reading the config imports mmdet / mmseg: their warnings go to the log too.
+    with stage_output(line, log, opts.verbose):
+        cfg = Config.fromfile(CONFIGS[task])
+        cfg.merge_from_dict(task_overrides(opts, task, data, init, seed))
+        # Evaluate once, after training (the configs validate at their last
+        # epoch / iteration; here runner.val() returns the figures).
+        last = cfg.train_cfg.get('max_epochs', cfg.train_cfg.get('max_iters'))
+        cfg.train_cfg.val_begin = last + 1
+        cfg.work_dir = work_dir
+        cfg.experiment_name = f'demo_transfer_{name}'
+        cfg.visualizer.name = f'visualizer_transfer_{name}'
+        cfg.default_hooks.checkpoint = None  # the demo keeps no fine-tuned weights
+        runner = Runner.from_cfg(cfg)
+        runner.register_hook(StageProgressHook(line))
+        runner.train()
+        metrics = runner.val()
     result = dict(metrics, minutes=(time.perf_counter() - start) / 60, init=init, log=log)
     line.finish(task_summary(task, result))
     return result
 
 
-def _pct(metrics: Dict, key: str) -> str:
-    value = metrics.get(key)
-    return '-' if value is None or value < 0 else f'{100 * value:.1f}'
-
-
 def task_summary(task: str, m: Dict) -> str:
     """The stage line's figures of one fine-tuning run."""
     if task == 'det':
-        return (f'bbox AP {_pct(m, "coco/bbox_mAP")} (AP50 {_pct(m, "coco/bbox_mAP_50")}), '
-                f'segm AP {_pct(m, "coco/segm_mAP")}')
+        return (f'bbox AP {pct(m, "coco/bbox_mAP")} (AP50 {pct(m, "coco/bbox_mAP_50")}), '
+                f'segm AP {pct(m, "coco/segm_mAP")}')
     return f'mIoU {m.get("mIoU", float("nan")):.1f} %, aAcc {m.get("aAcc", float("nan")):.1f} %'

@@ -9,7 +9,6 @@ import torch
 from mmengine.dataset import ConcatDataset
 
 from mmccrop.datasets.box_sources import FileBoxes, sample_keys, save_boxes
-from mmccrop.datasets.box_sources import file as file_module
 from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.functional.box_sources import (
     FORMATS,
@@ -18,6 +17,7 @@ from mmccrop.functional.box_sources import (
     load_boxes,
     normalize_key,
 )
+from mmccrop.utils import fileio
 
 from ._data import PathImages
 
@@ -194,7 +194,8 @@ def test_failed_box_file_write_leaves_the_old_file_and_no_partial_one(tmp_path, 
                 raise OSError(errno.ENOSPC, 'No space left on device')
         return Half()
 
-    monkeypatch.setattr(file_module, 'open', full_disk, raising=False)
+    # save_boxes writes through mmccrop.utils.fileio, whose open() this replaces
+    monkeypatch.setattr(fileio, 'open', full_disk, raising=False)
     with pytest.raises(OSError, match=r'No space left on device \(writing .*boxes.csv'):
         save_boxes(str(path), ['a.png', 'b.png'], _random_boxes(2))
     monkeypatch.undo()

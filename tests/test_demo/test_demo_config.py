@@ -80,3 +80,14 @@ def test_box_source_annotations_gives_ccrop_the_true_boxes_without_refresh():
     assert torch.allclose(dataset.boxes, dataset.gt_boxes())
     with pytest.raises(ValueError, match='box_source'):
         DemoOptions(box_source='sam')
+
+
+def test_task_overrides_start_from_the_ccrop_backbone_or_random_init_and_nothing_else():
+    from mmccrop.demo.transfer import task_overrides
+    data = dict(backbone='b.pth', roots=dict(coco='c', voc='v'))
+    opts = DemoOptions()
+    assert task_overrides(opts, 'seg', data, 'ccrop', 3)['model.backbone.init_cfg.checkpoint'] \
+        == 'b.pth'
+    assert task_overrides(opts, 'det', data, 'random', 3)['model.backbone.init_cfg'] is None
+    with pytest.raises(ValueError, match="init must be 'ccrop' or 'random', got 'imagenet'"):
+        task_overrides(opts, 'det', data, 'imagenet', 3)

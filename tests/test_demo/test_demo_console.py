@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from mmccrop.demo import console as console_mod
-from mmccrop.demo.console import Console, captured, clock, duration
+from mmccrop.demo.console import Console, captured, clock, duration, stage_output
 
 
 class FakeTerminal(io.StringIO):
@@ -137,3 +137,30 @@ def test_captured_disabled_changes_nothing(tmp_path, capfd):
         print('on screen')
     assert capfd.readouterr().out == 'on screen\n'
     assert not (tmp_path / 'x.log').exists()
+
+
+def test_stage_output_logs_the_stage_and_ends_its_line_on_a_failure(tmp_path, capfd):
+    # os.write: pytest's capfd points sys.stdout elsewhere, descriptor 1 is what is captured
+    log = tmp_path / 'stage.log'
+    out = io.StringIO()
+    with stage_output(Console(out, num_stages=1).stage('ok'), str(log), verbose=False):
+        os.write(1, b'to the log\n')
+    assert log.read_text() == 'to the log\n' and out.getvalue() == '[1/1] ok ...'
+
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        with stage_output(Console(out, num_stages=1).stage('det'), str(log), verbose=False):
+            os.write(1, b'last words\n')
+            raise KeyboardInterrupt
+    assert out.getvalue() == (f'[1/1] det ... FAILED after 0 s; the full log: {log}\n'
+                              '    to the log\n    last words\n')
+
+    out = io.StringIO()  # verbose: the output stays on screen, no log is named
+    with pytest.raises(ValueError, match='boom'):
+        with stage_output(Console(out, num_stages=1, verbose=True).stage('seg'),
+                          str(tmp_path / 'verbose.log'), verbose=True):
+            os.write(1, b'on screen\n')
+            raise ValueError('boom')
+    assert out.getvalue() == '[1/1] seg\n[1/1] seg: FAILED after 0 s\n'
+    assert capfd.readouterr().out == 'on screen\n'
+    assert not (tmp_path / 'verbose.log').exists()

@@ -1,5 +1,6 @@
 """The demo's loss and box-quality pictures: axes in epochs, legends that match the lines."""
 import math
+import sys
 
 import pytest
 
@@ -63,3 +64,13 @@ def test_plot_writes_both_pngs(tmp_path, runs):
     for name in ('loss_curves.png', 'box_quality.png'):
         assert (tmp_path / name).read_bytes()[:4] == b'\x89PNG'
     assert plot([_run('rcrop')], str(tmp_path / 'r')) == ['loss_curves.png']
+
+
+def test_tools_are_logged_with_their_command_output_and_failure(capsys):
+    from mmccrop.demo.figures import _run_tool
+    ok = [sys.executable, '-c', 'import sys; print("out"); sys.stderr.write("err")']
+    assert _run_tool(ok, 'the tool')
+    assert capsys.readouterr().out == ' '.join(ok) + '\nout\n\nerr\n'
+    bad = [sys.executable, '-c', 'raise SystemExit(3)']
+    assert not _run_tool(bad, 'the tool')
+    assert capsys.readouterr().out == ' '.join(bad) + '\n\n\nwarning: the tool failed (exit 3)\n'

@@ -105,3 +105,11 @@ def test_report_has_every_table_the_refresh_epochs_and_the_pictures(tmp_path):
     assert '![loss_curves.png](loss_curves.png)' in text
     assert 'Transfer: skipped (--skip-transfer).' in text
     assert not [p for p in tmp_path.iterdir() if p.name != 'report.md']  # no temporary file
+
+
+def test_stage_line_and_table_show_ap_alike():
+    from mmccrop.demo.transfer import task_summary
+    m = {'coco/bbox_mAP': 0.1234, 'coco/bbox_mAP_50': -1.0}
+    assert task_summary('det', m) == 'bbox AP 12.3 (AP50 -), segm AP -'
+    assert demo.transfer_table({'det': dict(m, minutes=1.0)}).splitlines()[-1].startswith(
+        '| Mask R-CNN R18-FPN, COCO layout | ccrop | 1.0 | 12.3 | - | - |')

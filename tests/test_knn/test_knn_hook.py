@@ -96,6 +96,21 @@ def test_hook_runs_on_its_schedule():
     assert ran == [1, 3, 5, 7, 9]
 
 
+def test_due_names_the_epochs_the_pass_runs_after_and_the_demo_line_agrees():
+    from mmccrop.demo.progress_hook import StageProgressHook
+    hook = KNNEvalHook(_loader(0, 9), _loader(1, 6), interval=3, k=3)
+    notes = []
+    line = SimpleNamespace(update=lambda note=None, **kw: notes.append(note))
+    due = []
+    for epoch in range(10):
+        runner = SimpleNamespace(**vars(_fake_runner(None, epoch=epoch)), hooks=[hook])
+        if hook.due(runner):
+            due.append(epoch)
+        StageProgressHook(line).after_train_epoch(runner)
+    assert due == [2, 5, 8, 9]  # every third epoch, and the last
+    assert notes == [f'after epoch {e + 1}: kNN' for e in due]
+
+
 @pytest.mark.parametrize('kw,name', [(dict(interval=0), 'interval'), (dict(k=0), 'k'),
                                      (dict(temperature=0.0), 'temperature')])
 def test_bad_values_name_the_key(kw, name):

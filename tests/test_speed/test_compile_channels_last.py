@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -11,6 +12,18 @@ from ._fixtures import ROOT, fake_cifar10
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 CONFIG = 'configs/selfsup/mocov2/mocov2_resnet18_4xb128-coslr-500e_cifar10-rcrop.py'
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 8, 8), (1, 3, 5, 7), (3, 3, 1, 1)])
+def test_channels_last_views_hold_the_same_values_in_nhwc(shape):
+    from mmccrop.models.data_preprocessors import SelfSupDataPreprocessor
+    cfg = dict(mean=[123.7, 116.3, 103.5], std=[58.4, 57.1, 57.4], bgr_to_rgb=True)
+    x = torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    (nchw, ) = SelfSupDataPreprocessor(**cfg)(dict(inputs=[list(x)]))['inputs']
+    (nhwc, ) = SelfSupDataPreprocessor(channels_last=True, **cfg)(dict(inputs=[list(x)]))['inputs']
+    assert torch.equal(nhwc, nchw) and nhwc.dtype == torch.float32
+    assert nhwc.is_contiguous(memory_format=torch.channels_last)
+    assert nhwc.stride() == nchw.contiguous(memory_format=torch.channels_last).stride()
 
 
 def _losses(tmp_path, data_root, name, channels_last=False, compile=None):

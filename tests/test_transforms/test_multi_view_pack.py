@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 
-from mmccrop.datasets.transforms import MultiView, PackSelfSupInputs
+from mmccrop.datasets.transforms import MultiView, PackSelfSupInputs, PackViewParams
 from mmccrop.registry import TRANSFORMS
 from mmccrop.structures.data_sample import SelfSupDataSample
 
@@ -108,6 +108,27 @@ def test_pack_a_single_image_and_layout():
     one = PackSelfSupInputs()(dict(img=np.zeros((4, 4, 3), np.uint8),
                                    crop_bbox=np.float32([1, 2, 3, 4])))
     assert len(one['data_samples'].crop_bbox) == 1
+
+
+def test_pack_view_params_packs_the_data_sample_as_pack_selfsup_inputs():
+    boxes = [np.float32([1, 2, 3, 4]), np.float32([0, 1, 5, 6])]
+    results = dict(_results(), crop_bbox=boxes, aug_plan=('crop', 'flip'),
+                   aug_params=[[1., 2., 3.], [4.]])
+    packed = PackViewParams(meta_keys='img_path')(dict(results))
+    plain = PackSelfSupInputs(meta_keys='img_path')(dict(results))['data_samples']
+    ds = packed['data_samples']
+    assert ds.aug_plan == ('crop', 'flip')
+    assert {k: v for k, v in ds.metainfo.items() if k != 'aug_plan'}.keys() == \
+        plain.metainfo.keys() == {'sample_idx', 'crop_bbox', 'img_path'}
+    assert len(ds.crop_bbox) == 2  # already one box per view: not wrapped
+    assert all(np.array_equal(a, b) for a, b in zip(ds.crop_bbox, boxes))
+    assert ds.gt_label.label.tolist() == plain.gt_label.label.tolist() == [2]
+    params = packed['inputs']['params']
+    assert params.dtype == torch.float64 and params[1, 0] == 4 and params[1, 1:].isnan().all()
+    assert packed['inputs']['img'].shape == (3, 60, 80)
+    assert repr(PackViewParams(meta_keys='img_path')) == "PackViewParams(meta_keys=('img_path',))"
+    with pytest.raises(KeyError, match='MultiViewParams'):
+        PackViewParams()(dict(img=results['img']))
 
 
 def test_pipeline_to_preprocessor_end_to_end():

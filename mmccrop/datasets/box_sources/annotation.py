@@ -15,6 +15,7 @@ from mmccrop.functional.box_sources import (
     parse_voc,
 )
 from mmccrop.functional.box_sources.match import MISSING, UNKNOWN, check_policy
+from mmccrop.functional.localization import FULL_BOX
 from mmccrop.registry import BOX_SOURCES
 
 from .base import BaseBoxSource, SourceBoxes, read_bytes, sample_keys, walk
@@ -133,7 +134,7 @@ class AnnotationBoxes(BaseBoxSource):
             gt = None if gt is None else np.asarray(gt, dtype=np.float64).reshape(-1, 4)
             if gt is None or len(gt) == 0:
                 lacking[row] = True
-                boxes[row] = (0., 0., 1., 1.)
+                boxes[row] = FULL_BOX
                 continue
             for box in gt:
                 problem = box_problem(box)

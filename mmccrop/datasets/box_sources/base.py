@@ -1,14 +1,15 @@
 """What every box source shares: sample keys, file reads, the log line."""
 import inspect
-from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Iterator, List, NamedTuple, Tuple
 
 import numpy as np
+import torch
 from mmengine.dist import get_dist_info
 from mmengine.fileio import get as file_get
 from mmengine.utils import ProgressBar
 
 from mmccrop.functional.box_sources import image_key
-from mmccrop.functional.localization import FULL_BOX
+from mmccrop.functional.localization import FULL_BOX, box_area
 
 #: Walks over more samples than this show a progress bar (rank 0).
 PROGRESS_FROM = 20000
@@ -92,16 +93,12 @@ def read_bytes(path: str, who: str, what: str = 'file') -> bytes:
         raise IsADirectoryError(f'{who}: {what} {path!r} is a folder, not a file') from None
 
 
-def full_boxes(n: int) -> np.ndarray:
-    return np.tile(np.asarray(FULL_BOX, np.float32), (n, 1))
-
-
-def summary(source: Any, result: SourceBoxes, extra: Optional[Callable] = None) -> str:
+def summary(source: Any, result: SourceBoxes) -> str:
     """The line :class:`~mmccrop.datasets.BoxedDataset` logs after reading a source."""
-    boxes = result.boxes
+    boxes = torch.from_numpy(result.boxes)
     n = len(boxes)
-    area = float(((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).mean()) if n else 0.
-    full = int((boxes == np.asarray(FULL_BOX, np.float32)).all(1).sum())
+    area = float(box_area(boxes).mean()) if n else 0.
+    full = int((boxes == boxes.new_tensor(FULL_BOX)).all(1).sum())
     text = (f'BoxedDataset: {n} initial boxes from {source!r}: mean area {area:.3f}, '
             f'whole-image boxes {full}')
     lacking = int(result.missing.sum())

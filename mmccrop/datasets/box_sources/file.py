@@ -6,7 +6,7 @@ import numpy as np
 from mmccrop.functional.box_sources import dump_boxes, format_of, load_boxes, match_boxes
 from mmccrop.functional.box_sources.match import MISSING, UNKNOWN, check_policy
 from mmccrop.registry import BOX_SOURCES
-from mmccrop.utils.fileio import atomic_write
+from mmccrop.utils.fileio import atomic_write_bytes
 
 from .base import BaseBoxSource, SourceBoxes, read_bytes, sample_keys
 
@@ -58,10 +58,4 @@ class FileBoxes(BaseBoxSource):
 def save_boxes(path: str, keys: Sequence[str], boxes: np.ndarray) -> None:
     """Write a box file (format from the suffix) atomically: a failed write
     leaves ``path`` as it was and no temporary file."""
-    data = dump_boxes(keys, boxes, format_of(path))
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-
-    atomic_write(path, write)
+    atomic_write_bytes(path, dump_boxes(keys, boxes, format_of(path)))

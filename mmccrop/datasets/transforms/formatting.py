@@ -64,19 +64,28 @@ class PackSelfSupInputs(BaseTransform):
         imgs = results['img']
         single = not isinstance(imgs, (list, tuple))
         inputs = [img_to_chw_tensor(img) for img in ([imgs] if single else imgs)]
+        return dict(inputs=inputs, data_samples=self.pack_data_sample(results, single))
 
+    def pack_data_sample(self, results: dict, single_view: bool = False) -> SelfSupDataSample:
+        """A data sample with the ``ALWAYS_META`` / ``meta_keys`` and ``gt_label`` of ``results``.
+
+        Args:
+            results: The transform's input.
+            single_view: ``results['img']`` is one image, not a list of views:
+                its ``crop_bbox`` is wrapped in a list, still one box per view.
+        """
         data_sample = SelfSupDataSample()
         meta = {}
         for key in self.ALWAYS_META + self.meta_keys:
             if key in results and key not in meta:
                 meta[key] = results[key]
-        if single and 'crop_bbox' in meta:  # one view: still one box per view
+        if single_view and 'crop_bbox' in meta:
             meta['crop_bbox'] = [meta['crop_bbox']]
         data_sample.set_metainfo(meta)
         label = results.get('gt_label')
         if label is not None:
             data_sample.set_gt_label(label)
-        return dict(inputs=inputs, data_samples=data_sample)
+        return data_sample
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

@@ -1,18 +1,14 @@
 """Pack one image and its views' parameters for the device augmentation path."""
-from typing import Sequence
-
 import numpy as np
 import torch
-from mmcv.transforms import BaseTransform
 
 from mmccrop.registry import TRANSFORMS
-from mmccrop.structures.data_sample import SelfSupDataSample
 
 from .formatting import PackSelfSupInputs, img_to_chw_tensor
 
 
 @TRANSFORMS.register_module()
-class PackViewParams(BaseTransform):
+class PackViewParams(PackSelfSupInputs):
     """Pack the image (once, not once per view) and the view parameters.
 
     The device path's counterpart of :class:`PackSelfSupInputs`
@@ -43,14 +39,6 @@ class PackViewParams(BaseTransform):
 
     ALWAYS_META = PackSelfSupInputs.ALWAYS_META + ('aug_plan', )
 
-    def __init__(self,
-                 meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'img_shape',
-                                             'ccrop_box')) -> None:
-        super().__init__()
-        if isinstance(meta_keys, str):
-            meta_keys = (meta_keys, )
-        self.meta_keys = tuple(meta_keys)
-
     def transform(self, results: dict) -> dict:
         if 'aug_params' not in results or 'aug_plan' not in results:
             raise KeyError('PackViewParams needs aug_params and aug_plan (run MultiViewParams '
@@ -65,17 +53,5 @@ class PackViewParams(BaseTransform):
         params = np.full((len(rows), max(len(r) for r in rows)), np.nan, dtype=np.float64)
         for i, row in enumerate(rows):
             params[i, :len(row)] = row
-        data_sample = SelfSupDataSample()
-        meta = {}
-        for key in self.ALWAYS_META + self.meta_keys:
-            if key in results and key not in meta:
-                meta[key] = results[key]
-        data_sample.set_metainfo(meta)
-        label = results.get('gt_label')
-        if label is not None:
-            data_sample.set_gt_label(label)
         return dict(inputs=dict(img=img, params=torch.from_numpy(params)),
-                    data_samples=data_sample)
-
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'
+                    data_samples=self.pack_data_sample(results))

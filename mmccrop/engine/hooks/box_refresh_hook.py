@@ -8,7 +8,6 @@ from mmengine.runner import EpochBasedTrainLoop
 
 from mmccrop.datasets.boxed_dataset import BoxedDataset
 from mmccrop.engine.localization import (
-    EvalImages,
     amp_dtype_of,
     localize_dataset,
     preprocess_images,
@@ -27,8 +26,7 @@ from mmccrop.registry import HOOKS
 from .box_checkpoint import CKPT_KEY, RESUME_BOXES, BoxCheckpointMixin
 from .box_refresh_text import describe_schedule, refresh_summary, skipped_message
 
-# Names that tools and users imported from this module before the split.
-_EvalImages = EvalImages
+# A name imported from this module before the split (tests still use it).
 _amp_dtype = amp_dtype_of
 __all__ = ['BoxRefreshHook', 'CKPT_KEY', 'boxes_active', 'refresh_after', 'read_image',
            'preprocess_images']
@@ -229,12 +227,9 @@ class BoxRefreshHook(BoxCheckpointMixin, Hook):
             runner.model, dataset, batch_size=batch_size, num_workers=num_workers,
             amp_dtype=amp_dtype_of(runner.optim_wrapper), progress=True, return_skipped=True)
         dataset.update_boxes(boxes)
-        if skipped.any():  # statistics of the re-localised boxes only
-            read = ~skipped
-            stats = self.box_stats(boxes[read], degenerate[read],
-                                   None if gt is None else gt[read], old[read])
-        else:
-            stats = self.box_stats(boxes, degenerate, gt, old)
+        read = ~skipped  # statistics of the re-localised boxes only
+        stats = self.box_stats(boxes[read], degenerate[read], None if gt is None else gt[read],
+                               old[read])
         stats['box_skipped'] = float(skipped.sum())
         stats['time_s'] = time.perf_counter() - start
         self._log(runner, stats, when or f'after epoch {runner.epoch + 1}')

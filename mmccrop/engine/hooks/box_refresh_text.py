@@ -9,11 +9,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from mmccrop.functional.box_schedule import box_schedule
+from mmccrop.functional.localization import FULL_BOX
 
 __all__ = ['compact_epochs', 'describe_schedule', 'refresh_summary', 'skipped_message',
            'size_changed_message']
-
-FULL_BOX = (0.0, 0.0, 1.0, 1.0)
 
 
 def compact_epochs(epochs: Sequence[int], limit: int = 8) -> str:

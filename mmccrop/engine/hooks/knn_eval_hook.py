@@ -103,6 +103,11 @@ class KNNEvalHook(Hook):
                 f'[bank {len(bank)}, queries {len(query)}, {time.perf_counter() - start:.1f}s]')
         return top1
 
+    def due(self, runner) -> bool:
+        """Whether the kNN pass runs after the current epoch (``runner.epoch``,
+        before the loop increments it): every ``interval`` epochs and the last."""
+        return self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner)
+
     def after_train_epoch(self, runner) -> None:
-        if self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner):
+        if self.due(runner):
             self.evaluate(runner)

@@ -50,11 +50,13 @@ class SelfSupDataPreprocessor(ImgDataPreprocessor):
         batch = batch.to(self.device, non_blocking=self._non_blocking)
         if self._channel_conversion and batch.size(1) == 3:
             batch = batch[:, [2, 1, 0], ...]
+        if self.channels_last and batch.dim() == 4:
+            # Reorder the uint8 batch: .float() and the normalisation keep the
+            # layout, so the float batch is never copied a second time.
+            batch = batch.contiguous(memory_format=torch.channels_last)
         batch = batch.float()
         if self._enable_normalize:
             batch = (batch - self.mean) / self.std
-        if self.channels_last and batch.dim() == 4:
-            batch = batch.contiguous(memory_format=torch.channels_last)
         return batch
 
     # Kept out of torch.compile (mmengine's ``compile`` compiles ``train_step``):
