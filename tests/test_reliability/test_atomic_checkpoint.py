@@ -14,7 +14,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-from ._common import ROOT, write_config
+from ._common import _RUNS, ROOT, write_config
 from .test_exact_resume import _env
 
 
@@ -39,8 +39,11 @@ class _Data(Dataset):
 
 
 def _runner(work_dir, hook_type, max_epochs, resume=False, experiment_name=None):
+    # A unique name: mmengine hands a Runner built in the same second as an
+    # earlier one (another test's) that Runner's visualizer, writing elsewhere.
+    name = experiment_name or f'atomic_{next(_RUNS)}_{os.getpid()}'
     return Runner(
-        model=_Toy(), work_dir=str(work_dir), experiment_name=experiment_name,
+        model=_Toy(), work_dir=str(work_dir), experiment_name=name,
         train_dataloader=dict(dataset=_Data(), batch_size=4, num_workers=0,
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
